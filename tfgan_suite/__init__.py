@@ -1,0 +1,62 @@
+"""tfgan_suite: the GANs of the papers as Keras 3 models.
+
+    import tfgan_suite as tg
+    model = tg.build("dcgan", data_shape=(28, 28, 1))
+    model.fit(dataset, steps_per_epoch=..., epochs=...)
+    images = model.generate(16)
+
+``build`` returns a compiled model (optimizers from the registry's defaults,
+overridable with ``g_optimizer=`` / ``d_optimizer=``); call it inside
+``strategy.scope()`` to train distributed. ``load_model(model_dir)`` rebuilds a
+trained model from a training run's directory.
+"""
+from tfgan_suite import registry
+from tfgan_suite.errors import ConfigError, DataError
+from tfgan_suite.registry import list_models
+
+__version__ = "0.1.0"
+
+
+def data_kind_of(shape):
+    """"image" for [H, W, C] data, "vector" for [D] data."""
+    if len(shape) == 3:
+        return "image"
+    if len(shape) == 1:
+        return "vector"
+    raise ConfigError(f"data_shape must be (H, W, C) or (D,), got {tuple(shape)}")
+
+
+def build(name, data_shape=None, *, g_optimizer=None, d_optimizer=None, seed=None,
+          jit_compile=False, steps_per_execution=1, **hparams):
+    """Build and compile model ``name`` for data of ``data_shape``.
+
+    ``hparams`` override the registry defaults (see
+    ``registry.resolve_hparams``); unknown names raise ``ConfigError``.
+    """
+    from tfgan_suite.models.base import make_optimizer
+    spec = registry.get(name)
+    data_shape = tuple(data_shape or spec.default_shape)
+    kind = data_kind_of(data_shape)
+    hp = registry.resolve_hparams(name, hparams, kind)
+    spec.cls.check_data(hp, kind, data_shape)
+    model = spec.cls.from_hparams(hp, data_shape, seed=seed)
+    model.data_shape = data_shape
+    model.compile(g_optimizer or make_optimizer(hp, "g"),
+                  d_optimizer or make_optimizer(hp, "d"),
+                  jit_compile=jit_compile, steps_per_execution=steps_per_execution)
+    return model
+
+
+def load_model(model_dir, checkpoint=None):
+    """Rebuild the model trained in ``model_dir`` and restore its latest checkpoint."""
+    from tfgan_suite import model_dir as md
+    return md.load_model(model_dir, checkpoint)
+
+
+def load_generator(model_dir, checkpoint=None):
+    """The trained generator (a ``keras.Model``) of ``model_dir``."""
+    return load_model(model_dir, checkpoint).generator
+
+
+__all__ = ["build", "list_models", "load_model", "load_generator", "ConfigError",
+           "DataError", "__version__"]

@@ -1,0 +1,132 @@
+"""Keras callbacks for GAN training: checkpoints, sample grids, TensorBoard, stopping.
+
+All of them count in *training steps* (generator updates, ``model.step``), not
+in Keras epochs, so a resumed run keeps the same schedule.
+"""
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tfgan_suite import visualize
+
+
+class StepCallback(keras.callbacks.Callback):
+    """Base: calls ``on_step(step)`` every ``every`` steps and at the end."""
+
+    def __init__(self, every):
+        super().__init__()
+        self.every = int(every)
+        self._last = None
+
+    def on_step(self, step):
+        raise NotImplementedError
+
+    def _maybe(self, step, force=False):
+        if step != self._last and (force or (self.every > 0 and step % self.every == 0)):
+            self._last = step
+            self.on_step(step)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._maybe(self.model.step)
+
+    def on_train_end(self, logs=None):
+        self._maybe(self.model.step, force=True)
+
+
+class Checkpointer(StepCallback):
+    """Save through a ``tf.train.CheckpointManager`` every ``every`` steps and at the end.
+
+    The manager writes the checkpoint files first and then atomically replaces
+    its ``checkpoint`` index, so a process killed mid-save leaves the previous
+    checkpoint as the latest readable one.
+    """
+
+    def __init__(self, manager, every):
+        super().__init__(every)
+        self.manager = manager
+
+    def on_train_begin(self, logs=None):
+        self._last = self.model.step
+
+    def on_step(self, step):
+        path = self.manager.save(checkpoint_number=step)
+        logging.info("step %d: saved %s", step, path)
+
+
+class SampleGrid(StepCallback):
+    """Images from a fixed noise batch every ``every`` steps.
+
+    Images: ``samples/step_XXXXXXX.png`` grids and TensorBoard images. Vector
+    (toy) data: ``samples/step_XXXXXXX.npy`` with the samples in data
+    coordinates and a PNG plot over real samples.
+    """
+
+    def __init__(self, model_dir, every, latent, writer=None, real=None, cols=None):
+        super().__init__(every)
+        self.dir = os.path.join(model_dir, "samples")
+        self.latent = np.asarray(latent, np.float32)
+        self.writer = writer
+        self.real = None if real is None else np.asarray(real)
+        self.cols = cols
+
+    def on_train_begin(self, logs=None):
+        if self.model.step == 0:
+            self._maybe(0, force=True)
+
+    def on_step(self, step):
+        fake = self.model.generator(self.latent, training=False).numpy()
+        base = os.path.join(self.dir, f"step_{step:07d}")
+        if fake.ndim == 4:
+            picture = visualize.grid(fake, self.cols)
+        else:
+            os.makedirs(self.dir, exist_ok=True)
+            np.save(base + ".npy", fake)
+            picture = visualize.plot_points(fake, self.real)
+        visualize.save_png(base + ".png", picture)
+        if self.writer is not None:
+            with self.writer.as_default():
+                tf.summary.image("samples", picture[None], step=step)
+
+
+class ScalarSummaries(StepCallback):
+    """TensorBoard scalars: each tracked metric averaged over the last ``every`` steps.
+
+    Reads the running totals of the model's ``Mean`` trackers, so the value
+    logged at step s is the mean over steps (s - every, s], not since the epoch
+    started.
+    """
+
+    def __init__(self, writer, every):
+        super().__init__(every)
+        self.writer = writer
+        self._prev = {}
+
+    def on_step(self, step):
+        with self.writer.as_default():
+            for m in self.model.metrics:
+                total, count = float(m.total.numpy()), float(m.count.numpy())
+                p_total, p_count = self._prev.get(m.name, (0.0, 0.0))
+                if count < p_count:  # trackers were reset at an epoch boundary
+                    p_total, p_count = 0.0, 0.0
+                if count > p_count:
+                    tf.summary.scalar(m.name, (total - p_total) / (count - p_count), step=step)
+                self._prev[m.name] = (total, count)
+            lr = getattr(self.model.g_optimizer, "learning_rate", None)
+            if lr is not None:
+                tf.summary.scalar("g_learning_rate", float(np.asarray(lr)), step=step)
+        self.writer.flush()
+
+
+class StopAtStep(keras.callbacks.Callback):
+    """Stop training once ``model.step`` reaches ``train_steps``."""
+
+    def __init__(self, train_steps):
+        super().__init__()
+        self.train_steps = int(train_steps)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.model.step >= self.train_steps:
+            self.model.stop_training = True

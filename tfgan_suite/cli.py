@@ -1,0 +1,44 @@
+"""Flags shared by the command-line apps, and their error handling.
+
+Importing this module defines the flags every app understands (``--model_dir``,
+``--seed``) and the hyper-parameter flags shared by the models; each model
+module defines its own (e.g. ``--generator_loss`` in ``models/gan.py``).
+Hyper-parameter flags default to None, meaning "the model's default".
+"""
+import sys
+
+from absl import flags
+
+from tfgan_suite import models  # noqa: F401  (model modules define their flags)
+from tfgan_suite import networks
+
+flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, samples, TensorBoard "
+                    "events, flags.txt (default runs/<model>).")
+flags.DEFINE_integer("seed", 42, "Seed of every random choice of the run.")
+
+# Hyper-parameters understood by every model (tfgan_suite.models.base.BASE_HPARAMS).
+flags.DEFINE_integer("latent_dim", None, "Dimension of the noise z.", lower_bound=1)
+flags.DEFINE_integer("disc_steps", None, "Discriminator updates per generator update (k).",
+                     lower_bound=1)
+flags.DEFINE_enum("optimizer", None, ["adam", "rmsprop", "sgd"], "Optimizer of both networks.")
+flags.DEFINE_float("g_learning_rate", None, "Generator learning rate.")
+flags.DEFINE_float("d_learning_rate", None, "Discriminator learning rate.")
+flags.DEFINE_float("beta1", None, "Adam beta_1 (SGD momentum).")
+flags.DEFINE_float("beta2", None, "Adam beta_2.")
+# Network builders (tfgan_suite.networks).
+flags.DEFINE_enum("architecture", None, list(networks.ARCHITECTURES), "Network family.")
+flags.DEFINE_list("g_hidden_units", None, "mlp: generator hidden layer widths.")
+flags.DEFINE_list("d_hidden_units", None, "mlp: discriminator hidden layer widths.")
+flags.DEFINE_boolean("g_batchnorm", None, "mlp: BatchNorm in the generator.")
+flags.DEFINE_float("d_dropout", None, "mlp: dropout rate in the discriminator.")
+flags.DEFINE_integer("g_filters", None, "dcgan: generator width (channels of its last "
+                     "hidden layer).", lower_bound=1)
+flags.DEFINE_integer("d_filters", None, "dcgan: discriminator width (channels of its first "
+                     "layer).", lower_bound=1)
+flags.DEFINE_integer("kernel_size", None, "dcgan: convolution kernel size.", lower_bound=1)
+
+
+def fail(error):
+    """Print a bad-input error in one line and exit with status 2."""
+    print(f"error: {error}", file=sys.stderr, flush=True)
+    raise SystemExit(2)

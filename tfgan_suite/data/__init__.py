@@ -1,0 +1,92 @@
+"""Datasets by spec string (DESIGN.md section 4).
+
+    mnist, fashion_mnist, cifar10, celeb_a, ...   TFDS names (--data_dir)
+    folder:PATH                                   images below PATH (labels from sub-folders)
+    bundled:mnist, bundled:fashion_mnist          real data shipped in the package (offline)
+    toy:gaussian1d, toy:ring8, toy:grid25         synthetic distributions
+
+``load(spec, ...)`` resolves a spec into a ``DataSource`` (checking that it can
+be read: a missing folder, an unknown name or an offline TFDS download fail
+here, before any model is built); ``DataSource.dataset(...)`` gives the batched
+``tf.data`` pipeline.
+"""
+import difflib
+
+import tensorflow as tf
+from absl import logging
+
+from tfgan_suite.data import bundled, folder, tfds_source, toy
+from tfgan_suite.data.images import resize_and_crop, to_channels, to_uint8, to_unit_range
+from tfgan_suite.data.source import DataSource, interleave_for_replicas, log_skipped
+from tfgan_suite.errors import DataError
+
+SCHEMES = ("folder", "bundled", "toy")
+EXAMPLES = ("bundled:mnist", "bundled:fashion_mnist", "toy:gaussian1d", "toy:ring8",
+            "toy:grid25", "folder:PATH", "or a TFDS name (mnist, fashion_mnist, "
+            "cifar10, celeb_a, ...)")
+
+__all__ = ["DataSource", "load", "interleave_for_replicas", "resize_and_crop",
+           "to_channels", "to_uint8", "to_unit_range", "SCHEMES"]
+
+
+def _unknown(spec):
+    names = [e for e in EXAMPLES[:-1] if ":" in e]
+    close = difflib.get_close_matches(spec, names + ["mnist", "fashion_mnist", "cifar10",
+                                                     "celeb_a"], n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return DataError(f"--dataset={spec!r} is not a known dataset.{hint} "
+                     f"Valid datasets: {', '.join(EXAMPLES)}.")
+
+
+def _check_image_args(image_size, channels):
+    if image_size is not None and int(image_size) < 1:
+        raise DataError(f"--image_size must be positive, got {image_size}")
+    if channels not in (None, 0, 1, 3):
+        raise DataError(f"--channels must be 1 or 3, got {channels}")
+
+
+def load(spec, *, split="train", data_dir=None, image_size=None, channels=None,
+         toy_mu=4.0, toy_sigma=0.5):
+    """Resolve dataset ``spec`` into a ``DataSource``.
+
+    ``image_size`` / ``channels`` default to the data's own (28 x 28 x 1 for
+    MNIST, 64 and RGB for folders of images of any size).
+    """
+    _check_image_args(image_size, channels)
+    channels = channels or None
+    scheme, sep, rest = spec.partition(":")
+    if sep and scheme in SCHEMES and not rest:
+        raise DataError(f"--dataset={spec!r}: nothing after '{scheme}:'")
+    if sep and scheme == "toy":
+        batches, dim = toy.make_batches(rest, mu=toy_mu, sigma=toy_sigma)
+        return DataSource(spec=spec, kind="vector", shape=(dim,), batches=batches,
+                          info=dict(toy=rest, mu=toy_mu, sigma=toy_sigma))
+    if sep and scheme == "bundled":
+        images, labels, class_names = bundled.load_arrays(rest, split)
+        size = int(image_size or images.shape[1])
+        channels = channels or images.shape[-1]
+
+        def examples():
+            ds = tf.data.Dataset.from_tensor_slices((images, labels))
+            if size == images.shape[1] and channels == images.shape[-1]:
+                return ds
+            return ds.map(lambda x, y: (resize_and_crop(to_channels(x, channels), size), y),
+                          num_parallel_calls=tf.data.AUTOTUNE)
+        return DataSource(spec=spec, kind="image", shape=(size, size, channels),
+                          num_examples=len(images), class_names=class_names,
+                          examples=examples, has_labels=True)
+    if sep and scheme == "folder":
+        files, labels, class_names, skipped, reasons = folder.scan(rest)
+        log_skipped(spec, skipped, reasons)
+        size = int(image_size or 64)
+        channels = channels or 3
+        return DataSource(spec=spec, kind="image", shape=(size, size, channels),
+                          num_examples=len(files), class_names=class_names,
+                          examples=folder.make_examples(files, labels, size, channels),
+                          has_labels=labels is not None, skipped=skipped,
+                          info=dict(skipped_files=reasons))
+    if not tfds_source.is_tfds_name(spec):  # "name", "name/config", "name:version"
+        raise _unknown(spec)
+    fields = tfds_source.load(spec, split, data_dir, image_size, channels)
+    logging.info("TFDS %s/%s: %s", spec, split, fields["shape"])
+    return DataSource(spec=spec, kind="image", **fields)

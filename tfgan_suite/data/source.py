@@ -1,0 +1,127 @@
+"""``DataSource``: what a dataset spec resolves to, and its tf.data pipeline."""
+import dataclasses
+from typing import Callable, Optional
+
+import tensorflow as tf
+from absl import logging
+
+from tfgan_suite.data.images import to_unit_range
+
+#: Cache decoded images in memory when they take less than this.
+CACHE_LIMIT_BYTES = 2 << 30
+#: Memory budget of the shuffle buffer.
+SHUFFLE_BUDGET_BYTES = 256 << 20
+
+
+@dataclasses.dataclass
+class DataSource:
+    """A resolved dataset spec.
+
+    ``kind`` is "image" (elements are float32 [H, W, C] in [-1, 1]) or "vector"
+    (float32 [D] in the data's own coordinates, e.g. the toy mixtures).
+    Image sources provide ``examples()``: a tf.data.Dataset of
+    (uint8 [H, W, C] already resized, int32 label) before caching and shuffling.
+    Vector sources provide ``batches(batch_size, seed)``: an infinite dataset of
+    float32 batches.
+    """
+
+    spec: str
+    kind: str
+    shape: tuple
+    num_examples: Optional[int] = None
+    class_names: Optional[tuple] = None
+    examples: Optional[Callable[[], tf.data.Dataset]] = None
+    batches: Optional[Callable[[int, int], tf.data.Dataset]] = None
+    has_labels: bool = False
+    skipped: int = 0
+    info: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def num_classes(self):
+        return len(self.class_names) if self.class_names else None
+
+    def describe(self):
+        size = "infinite" if self.num_examples is None else f"{self.num_examples} examples"
+        extra = f", {self.num_classes} classes" if self.class_names else ""
+        skipped = f", {self.skipped} files skipped" if self.skipped else ""
+        return f"{self.spec}: {self.kind} {tuple(self.shape)}, {size}{extra}{skipped}"
+
+    def steps_per_epoch(self, step_batch):
+        """Full batches of ``step_batch`` examples in one pass; None if infinite."""
+        if self.num_examples is None:
+            return None
+        return self.num_examples // step_batch
+
+    def dataset(self, batch_size, *, disc_steps=1, num_replicas=1, shuffle=True,
+                repeat=True, seed=0, cache="auto", with_labels=None):
+        """Batched pipeline of ``disc_steps * batch_size`` examples per element.
+
+        ``batch_size`` is the *global* minibatch of one discriminator update.
+        Each element feeds one train step (k discriminator updates on k real
+        minibatches). With several replicas the examples are reordered so that
+        replica r's slice of every minibatch j is exactly the slice a single
+        device would use (see ``interleave_for_replicas``). Shapes are static
+        (``drop_remainder=True``).
+        """
+        step_batch = batch_size * disc_steps
+        if self.kind == "vector":
+            ds = self.batches(step_batch, seed)
+        else:
+            ds = self.examples()
+            element_bytes = max(1, int(tf.TensorShape(self.shape).num_elements()))
+            fits = (self.num_examples or 0) * element_bytes < CACHE_LIMIT_BYTES
+            if cache is True or (cache == "auto" and fits):
+                ds = ds.cache()
+            elif cache not in (False, "auto"):
+                ds = ds.cache(str(cache))
+            if shuffle:
+                buffer = max(1000, SHUFFLE_BUDGET_BYTES // element_bytes)
+                if self.num_examples:
+                    buffer = min(buffer, self.num_examples)
+                ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+            if repeat:
+                ds = ds.repeat()
+            labels = self.has_labels if with_labels is None else with_labels
+            if labels:
+                ds = ds.map(lambda x, y: (to_unit_range(x), y),
+                            num_parallel_calls=tf.data.AUTOTUNE)
+            else:
+                ds = ds.map(lambda x, y: to_unit_range(x),
+                            num_parallel_calls=tf.data.AUTOTUNE)
+            ds = ds.batch(step_batch, drop_remainder=True,
+                          num_parallel_calls=tf.data.AUTOTUNE)
+        if num_replicas > 1 and disc_steps > 1:
+            ds = ds.map(lambda *t: interleave_for_replicas(t, disc_steps, num_replicas),
+                        num_parallel_calls=tf.data.AUTOTUNE)
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA)
+        ds = ds.with_options(options)
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def interleave_for_replicas(tensors, disc_steps, num_replicas):
+    """Reorder a step batch [k * B, ...] for ``num_replicas`` replicas.
+
+    Distribution splits a global batch into contiguous per-replica slices, and
+    the model splits each replica's slice into k minibatches. Laying the batch
+    out as [replica, minibatch, example] makes minibatch j on replica r equal to
+    rows [j*B + r*B/n, j*B + (r+1)*B/n) of the original: the same data one device
+    would use for update j.
+    """
+    def one(t):
+        shape = tf.shape(t)
+        per = t.shape[0] // (disc_steps * num_replicas)
+        t = tf.reshape(t, tf.concat([[disc_steps, num_replicas, per], shape[1:]], 0))
+        rank = len(t.shape)
+        t = tf.transpose(t, [1, 0, 2] + list(range(3, rank)))
+        return tf.reshape(t, shape)
+
+    out = tuple(one(t) for t in tensors)
+    return out[0] if len(out) == 1 else out
+
+
+def log_skipped(spec, skipped, reasons):
+    if skipped:
+        logging.warning("%s: skipped %d file(s) that are not readable images: %s",
+                        spec, skipped, "; ".join(reasons[:5]) + (" ..." if len(reasons) > 5 else ""))

@@ -1,0 +1,9 @@
+"""Errors the suite raises for bad input, before any training starts."""
+
+
+class ConfigError(ValueError):
+    """A bad flag or hyper-parameter value; the message names the flag."""
+
+
+class DataError(ValueError):
+    """A dataset that cannot be read; the message names the spec or file."""

@@ -1,0 +1,41 @@
+"""Fully connected networks: the original GAN's generator and discriminator."""
+import math
+
+import keras
+from keras import layers
+
+
+def mlp_generator(latent_dim, output_shape, hidden_units=(256, 512, 1024),
+                  batchnorm=True, name="generator"):
+    """z -> Dense/ReLU blocks -> output reshaped to ``output_shape``.
+
+    Image outputs (rank-3 ``output_shape``) end in tanh; vector outputs are linear.
+    """
+    output_shape = tuple(int(d) for d in output_shape)
+    z = keras.Input((latent_dim,), name="z")
+    x = z
+    for i, units in enumerate(hidden_units):
+        x = layers.Dense(units, use_bias=not batchnorm, name=f"dense_{i}")(x)
+        if batchnorm:
+            x = layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = layers.ReLU(name=f"relu_{i}")(x)
+    x = layers.Dense(math.prod(output_shape), name="out")(x)
+    activation = "tanh" if len(output_shape) == 3 else "linear"
+    x = layers.Activation(activation, dtype="float32", name=activation)(x)
+    x = layers.Reshape(output_shape, name="reshape")(x)
+    return keras.Model(z, x, name=name)
+
+
+def mlp_discriminator(input_shape, hidden_units=(512, 256), dropout=0.0,
+                      name="discriminator"):
+    """x -> flatten -> Dense/LeakyReLU(0.2) blocks -> one logit per sample."""
+    x_in = keras.Input(tuple(input_shape), name="x")
+    x = layers.Flatten(name="flatten")(x_in)
+    for i, units in enumerate(hidden_units):
+        x = layers.Dense(units, name=f"dense_{i}")(x)
+        x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
+    x = layers.Dense(1, name="logit")(x)
+    x = layers.Activation("linear", dtype="float32", name="logit_f32")(x)
+    return keras.Model(x_in, x, name=name)

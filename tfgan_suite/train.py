@@ -1,0 +1,237 @@
+r"""Train a GAN of the suite.
+
+    python -m tfgan_suite.train --model=dcgan --dataset=bundled:mnist \
+        --train_steps=2000 --model_dir=runs/dcgan_mnist
+    python -m tfgan_suite.train --flagfile=flags/dcgan_mnist_quick.cfg
+
+Flags shared by all models are defined here; hyper-parameter flags
+(``--latent_dim``, ``--g_learning_rate``, ``--generator_loss``, ...) default to
+the model's own values (``tfgan_suite.registry``) and override them only when
+given. Re-running on the same ``--model_dir`` resumes from the latest
+checkpoint. ``model_dir/flags.txt`` holds the effective flags of the run and can
+be passed back with ``--flagfile``.
+"""
+import json
+import math
+import os
+import sys
+
+from absl import app, flags, logging
+
+from tfgan_suite import cli
+from tfgan_suite.errors import ConfigError, DataError
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_string("model", "dcgan", "Model name; see --helpfull or tfgan_suite.list_models().")
+flags.DEFINE_string("dataset", None, "Dataset spec (default: the model's). TFDS name, "
+                    "folder:PATH, bundled:mnist, bundled:fashion_mnist, toy:gaussian1d, "
+                    "toy:ring8, toy:grid25.")
+flags.DEFINE_string("data_dir", None, "TFDS data directory.")
+flags.DEFINE_string("split", "train", "Dataset split to train on.")
+flags.DEFINE_integer("image_size", None, "Square image size (default: the data's own; "
+                     "64 for folders).", lower_bound=1)
+flags.DEFINE_integer("channels", 0, "Image channels, 1 or 3 (0: the data's own).")
+flags.DEFINE_float("toy_mu", 4.0, "toy:gaussian1d mean.")
+flags.DEFINE_float("toy_sigma", 0.5, "toy:gaussian1d standard deviation.", lower_bound=0.0)
+flags.DEFINE_integer("batch_size", 64, "Global batch size of one update.", lower_bound=1)
+flags.DEFINE_integer("train_steps", None, "Generator updates to train for (default 10000 "
+                     "unless --epochs is given).", lower_bound=1)
+flags.DEFINE_integer("epochs", None, "Passes over the data (finite datasets); "
+                     "alternative to --train_steps.", lower_bound=1)
+flags.DEFINE_integer("steps_per_epoch", 0, "Steps per Keras epoch (progress bar unit); "
+                     "0: one pass over the data, 1000 for infinite data.", lower_bound=0)
+flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "one_device"],
+                  "Distribution strategy.")
+flags.DEFINE_integer("cpu_replicas", 0, "Split the CPU into N logical devices and mirror "
+                     "over them (for testing distribution without GPUs).", lower_bound=0)
+flags.DEFINE_boolean("jit_compile", True, "Compile the train step with XLA.")
+flags.DEFINE_boolean("mixed_precision", False, "Mixed precision: float16 on GPU, bfloat16 "
+                     "on CPU; losses and outputs stay float32.")
+flags.DEFINE_integer("steps_per_execution", 1, "Train steps per tf.function call.",
+                     lower_bound=1)
+flags.DEFINE_integer("save_every", 500, "Checkpoint every N steps.", lower_bound=1)
+flags.DEFINE_integer("keep_checkpoints", 5, "Checkpoints kept.", lower_bound=1)
+flags.DEFINE_integer("sample_every", 500, "Sample grid every N steps (0: only at the end).",
+                     lower_bound=0)
+flags.DEFINE_integer("log_every", 100, "TensorBoard scalars every N steps.", lower_bound=1)
+flags.DEFINE_integer("num_grid", 64, "Images in each sample grid.", lower_bound=1)
+flags.DEFINE_string("cache", "auto", "Cache decoded images: auto (in memory if < 2 GiB), "
+                    "true, false, or a file path.")
+flags.DEFINE_integer("verbose", None, "Keras progress: 1 bar, 2 one line per epoch, 0 none "
+                     "(default: 1 on a terminal, 2 otherwise).", lower_bound=0, upper_bound=2)
+
+DEFAULT_TRAIN_STEPS = 10000
+
+
+def hparam_overrides(defaults):
+    """Hyper-parameters given explicitly on the command line (or in a flagfile)."""
+    return {k: FLAGS[k].value for k in defaults if k in FLAGS and FLAGS[k].present}
+
+
+def check_resume(model_dir, config):
+    """Refuse to resume a run of another model or with other hyper-parameters."""
+    from tfgan_suite import model_dir as md
+    if not os.path.exists(os.path.join(model_dir, md.CONFIG)):
+        return
+    old = md.read_config(model_dir)
+    new = json.loads(json.dumps(config, default=list))  # tuples -> lists, as stored
+    diffs = [f"{key}: {old.get(key)} -> {new[key]}" for key in ("model", "data_shape")
+             if old.get(key) != new[key]]
+    diffs += [f"--{key}: {old['hparams'][key]} -> {value}"
+              for key, value in new["hparams"].items()
+              if key in old["hparams"] and old["hparams"][key] != value]
+    if diffs:
+        raise ConfigError(f"--model_dir={model_dir} holds a run with different settings "
+                          f"({'; '.join(diffs)}); use a new --model_dir to start over, or "
+                          f"--flagfile={os.path.join(model_dir, 'flags.txt')} to resume it")
+
+
+def write_flags(model_dir, hparams):
+    """flags.txt: every flag of the suite with its effective value."""
+    from tfgan_suite import model_dir as md
+    lines = []
+    for module in sorted(FLAGS.flags_by_module_dict()):
+        if not module.startswith("tfgan_suite") and module not in ("__main__", sys.argv[0]):
+            continue
+        for flag in FLAGS.flags_by_module_dict()[module]:
+            if flag.name in ("flagfile",):
+                continue
+            value = hparams.get(flag.name, flag.value)
+            if value is None:
+                continue
+            if isinstance(value, (list, tuple)):
+                value = ",".join(str(v) for v in value)
+            if isinstance(value, bool):
+                lines.append(f"--{flag.name}" if value else f"--no{flag.name}")
+            else:
+                lines.append(f"--{flag.name}={value}")
+    md.atomic_write_text(os.path.join(model_dir, "flags.txt"), "\n".join(sorted(set(lines))) + "\n")
+
+
+def main(argv):
+    del argv
+    try:
+        train()
+    except (ConfigError, DataError) as e:
+        cli.fail(e)
+
+
+def train():
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import tfgan_suite
+    from tfgan_suite import callbacks, data, distribute, registry
+    from tfgan_suite import model_dir as md
+
+    # --- everything that can be checked before building anything -------------
+    spec = registry.get(FLAGS.model)
+    if FLAGS.train_steps is not None and FLAGS.epochs is not None:
+        raise ConfigError("give --train_steps or --epochs, not both")
+    if FLAGS.cache not in ("auto", "true", "false") and not FLAGS.cache:
+        raise ConfigError("--cache must be auto, true, false or a path")
+    if FLAGS.channels not in (0, 1, 3):
+        raise ConfigError(f"--channels must be 1 or 3 (or 0 for the data's own), got "
+                          f"{FLAGS.channels}")
+    distribute.split_cpu(FLAGS.cpu_replicas)
+    strategy = distribute.make_strategy(FLAGS.strategy, FLAGS.cpu_replicas)
+    replicas = strategy.num_replicas_in_sync
+    if FLAGS.batch_size % replicas:
+        raise ConfigError(f"--batch_size={FLAGS.batch_size} must be divisible by the "
+                          f"{replicas} replicas")
+    if FLAGS.mixed_precision:
+        policy = "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
+        keras.mixed_precision.set_global_policy(policy)
+
+    dataset_spec = FLAGS.dataset or spec.default_dataset
+    source = data.load(dataset_spec, split=FLAGS.split, data_dir=FLAGS.data_dir,
+                       image_size=FLAGS.image_size, channels=FLAGS.channels or None,
+                       toy_mu=FLAGS.toy_mu, toy_sigma=FLAGS.toy_sigma)
+    hparams = registry.resolve_hparams(spec.name, hparam_overrides(spec.defaults),
+                                       source.kind)
+    spec.cls.check_data(hparams, source.kind, source.shape)
+    k = hparams["disc_steps"]
+    step_batch = FLAGS.batch_size * k
+    per_epoch = FLAGS.steps_per_epoch or source.steps_per_epoch(step_batch) or 1000
+    if per_epoch < 1:
+        raise DataError(f"--dataset={dataset_spec} has {source.num_examples} examples, fewer "
+                        f"than one step ({step_batch} = --batch_size x --disc_steps)")
+    if FLAGS.epochs is not None:
+        if source.num_examples is None:
+            raise ConfigError(f"--epochs needs a finite dataset; {dataset_spec} is "
+                              f"infinite, use --train_steps")
+        train_steps = FLAGS.epochs * source.steps_per_epoch(step_batch)
+    else:
+        train_steps = FLAGS.train_steps or DEFAULT_TRAIN_STEPS
+    per_epoch = min(per_epoch, train_steps)
+    model_dir = FLAGS.model_dir or os.path.join("runs", spec.name)
+    config = dict(model=spec.name, hparams=hparams, data_shape=list(source.shape),
+                  data_kind=source.kind, dataset=dataset_spec,
+                  class_names=list(source.class_names or []), seed=FLAGS.seed)
+    check_resume(model_dir, config)
+    logging.info("data %s", source.describe())
+
+    # --- files of the run ------------------------------------------------------
+    chief = distribute.is_chief()
+    write_dir = model_dir if chief else os.path.join(model_dir, ".worker_tmp")
+    os.makedirs(write_dir, exist_ok=True)
+    if chief:
+        md.write_config(model_dir, **config)
+        write_flags(model_dir, hparams)
+
+    # --- model, checkpoint, data ----------------------------------------------
+    keras.utils.set_random_seed(FLAGS.seed)
+    with strategy.scope():
+        model = tfgan_suite.build(spec.name, source.shape, seed=FLAGS.seed,
+                                  jit_compile=FLAGS.jit_compile,
+                                  steps_per_execution=FLAGS.steps_per_execution, **hparams)
+    ckpt, manager = md.checkpoint_manager(model, write_dir, FLAGS.keep_checkpoints)
+    if manager.latest_checkpoint:
+        ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        print(f"Resuming {manager.latest_checkpoint} at step {model.step}", flush=True)
+    start = model.step
+    if start >= train_steps:
+        print(f"{model_dir} is already trained to step {start} (--train_steps={train_steps}).")
+        return model
+    cache = {"true": True, "false": False}.get(FLAGS.cache, FLAGS.cache)
+    ds = source.dataset(FLAGS.batch_size, disc_steps=k, num_replicas=replicas,
+                        seed=FLAGS.seed + start, cache=cache)
+
+    # --- callbacks ---------------------------------------------------------------
+    rng = np.random.default_rng(FLAGS.seed)
+    fixed_z = rng.standard_normal((FLAGS.num_grid, hparams["latent_dim"])).astype("float32")
+    cbs = [callbacks.StopAtStep(train_steps),
+           callbacks.Checkpointer(manager, FLAGS.save_every)]
+    if chief:
+        writer = tf.summary.create_file_writer(model_dir)
+        real = None
+        if source.kind == "vector":
+            real = next(iter(source.batches(1000, FLAGS.seed + 1))).numpy()
+        cbs += [callbacks.ScalarSummaries(writer, FLAGS.log_every),
+                callbacks.SampleGrid(model_dir, FLAGS.sample_every, fixed_z, writer, real)]
+    verbose = FLAGS.verbose if FLAGS.verbose is not None else (1 if sys.stdout.isatty() else 2)
+    epochs = start // per_epoch + math.ceil((train_steps - start) / per_epoch)
+    print(f"Training {spec.name} on {source.describe()} for steps {start}..{train_steps} "
+          f"({replicas} replica(s), batch {FLAGS.batch_size}, k={k}) -> {model_dir}",
+          flush=True)
+    try:
+        model.fit(ds, epochs=epochs, initial_epoch=start // per_epoch,
+                  steps_per_epoch=per_epoch, callbacks=cbs, verbose=verbose, shuffle=False)
+    except KeyboardInterrupt:
+        path = manager.save(checkpoint_number=model.step)
+        print(f"\nInterrupted at step {model.step}; saved {path}. Re-run to resume.")
+        raise SystemExit(130)
+    print(f"Done: step {model.step}; checkpoints in {manager.directory}, "
+          f"samples in {os.path.join(model_dir, 'samples')}", flush=True)
+    return model
+
+
+def run():
+    """Console script entry point (``tfgan-train``)."""
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()
