@@ -25,12 +25,20 @@ flags.DEFINE_float("g_learning_rate", None, "Generator learning rate.")
 flags.DEFINE_float("d_learning_rate", None, "Discriminator learning rate.")
 flags.DEFINE_float("beta1", None, "Adam beta_1 (SGD momentum).")
 flags.DEFINE_float("beta2", None, "Adam beta_2.")
+flags.DEFINE_integer("lr_constant_steps", None, "Steps at the initial learning rate before "
+                     "the linear decay.", lower_bound=0)
+flags.DEFINE_integer("lr_decay_steps", None, "Steps of linear decay of the learning rates "
+                     "to 0 (0: constant rates).", lower_bound=0)
 # Network builders (tfgan_suite.networks).
 flags.DEFINE_enum("architecture", None, list(networks.ARCHITECTURES), "Network family.")
 flags.DEFINE_list("g_hidden_units", None, "mlp: generator hidden layer widths.")
 flags.DEFINE_list("d_hidden_units", None, "mlp: discriminator hidden layer widths.")
 flags.DEFINE_boolean("g_batchnorm", None, "mlp: BatchNorm in the generator.")
+flags.DEFINE_string("g_activation", None, "mlp: generator hidden activation (relu, "
+                    "leaky_relu, tanh, ...).")
 flags.DEFINE_float("d_dropout", None, "mlp: dropout rate in the discriminator.")
+flags.DEFINE_boolean("d_minibatch_std", None, "mlp: minibatch standard-deviation feature "
+                     "in the discriminator (Karras et al. 2018).")
 flags.DEFINE_integer("g_filters", None, "dcgan: generator width (channels of its last "
                      "hidden layer).", lower_bound=1)
 flags.DEFINE_integer("d_filters", None, "dcgan: discriminator width (channels of its first "

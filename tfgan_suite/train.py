@@ -201,14 +201,15 @@ def train():
 
     # --- callbacks ---------------------------------------------------------------
     rng = np.random.default_rng(FLAGS.seed)
-    fixed_z = rng.standard_normal((FLAGS.num_grid, hparams["latent_dim"])).astype("float32")
+    num_fixed = FLAGS.num_grid if source.kind == "image" else 2000  # points for a plot
+    fixed_z = rng.standard_normal((num_fixed, hparams["latent_dim"])).astype("float32")
     cbs = [callbacks.StopAtStep(train_steps),
            callbacks.Checkpointer(manager, FLAGS.save_every)]
     if chief:
         writer = tf.summary.create_file_writer(model_dir)
         real = None
         if source.kind == "vector":
-            real = next(iter(source.batches(1000, FLAGS.seed + 1))).numpy()
+            real = next(iter(source.batches(num_fixed, FLAGS.seed + 1))).numpy()
         cbs += [callbacks.ScalarSummaries(writer, FLAGS.log_every),
                 callbacks.SampleGrid(model_dir, FLAGS.sample_every, fixed_z, writer, real)]
     verbose = FLAGS.verbose if FLAGS.verbose is not None else (1 if sys.stdout.isatty() else 2)

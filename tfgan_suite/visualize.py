@@ -53,7 +53,7 @@ def _extent(*arrays, margin=0.1):
     return lo - margin * span, hi + margin * span
 
 
-def plot_points(fake, real=None, size=256):
+def plot_points(fake, real=None, size=256, bins=64):
     """A picture of low-dimensional samples, in the data's coordinates.
 
     2-D: a scatter of ``real`` (grey) and ``fake`` (red) points. 1-D: two
@@ -77,10 +77,12 @@ def plot_points(fake, real=None, size=256):
             draw(real, (170, 170, 170))
         draw(fake, (220, 30, 30))
     elif fake.shape[1] == 1:
-        bins = np.linspace(lo[0], hi[0], size + 1)
-        hists = [np.histogram(a[:, 0], bins)[0].astype(np.float32) for a in arrays]
+        edges = np.linspace(lo[0], hi[0], bins + 1)
+        hists = [np.histogram(a[:, 0], edges, density=True)[0] for a in arrays]
         top = max(h.max() for h in hists) or 1.0
-        heights = [(h / top * (size - 10)).astype(int) for h in hists]
+        # one histogram bar spans size / bins pixel columns
+        heights = [np.repeat((h / top * (size - 10)).astype(int), -(-size // bins))[:size]
+                   for h in hists]
         rows = np.arange(size)[:, None]
         fake_mask = rows >= size - heights[0][None, :]
         canvas[fake_mask] = (220, 30, 30)

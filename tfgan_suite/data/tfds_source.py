@@ -71,17 +71,19 @@ def load(name, split, data_dir, image_size, channels):
     if not image_keys:
         raise DataError(f"--dataset={name}: has no image feature (features: {list(features)})")
     image_key = "image" if "image" in image_keys else image_keys[0]
-    label = features.get("label") if hasattr(features, "get") else None
+    label = features["label"] if "label" in features else None
     label_key = "label" if isinstance(label, tfds.features.ClassLabel) else None
     h, w, c = features[image_key].shape
     channels = channels or c or 3
     if not image_size:
         image_size = h if (h and h == w) else 64
-    try:
-        num_examples = builder.info.splits[split].num_examples
-    except (KeyError, ValueError) as e:
-        raise DataError(f"--dataset={name}: no split {split!r}; splits: "
-                        f"{list(builder.info.splits)}") from e
+    num_examples = None  # unknown when the builder has no split metadata
+    if builder.info.splits:
+        try:
+            num_examples = builder.info.splits[split].num_examples
+        except (KeyError, ValueError) as e:
+            raise DataError(f"--dataset={name}: no split {split!r}; splits: "
+                            f"{list(builder.info.splits)}") from e
 
     def examples():
         ds = builder.as_dataset(split=split, shuffle_files=True)

@@ -39,15 +39,49 @@ BASE_HPARAMS = dict(
     d_learning_rate=2e-4,
     beta1=0.5,
     beta2=0.999,
+    lr_constant_steps=0,
+    lr_decay_steps=0,
 )
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 
 
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class ConstantThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """``lr`` for ``constant_steps`` updates, then linearly down to 0 over
+    ``decay_steps`` updates (the schedule of pix2pix and CycleGAN). With
+    ``decay_steps`` = 0 the rate stays constant."""
+
+    def __init__(self, lr, constant_steps, decay_steps):
+        self.lr = float(lr)
+        self.constant_steps = int(constant_steps)
+        self.decay_steps = int(decay_steps)
+
+    def __call__(self, step):
+        if self.decay_steps <= 0:
+            return tf.constant(self.lr, tf.float32)
+        step = tf.cast(step, tf.float32)
+        frac = (step - self.constant_steps) / float(self.decay_steps)
+        return self.lr * (1.0 - tf.clip_by_value(frac, 0.0, 1.0))
+
+    def get_config(self):
+        return dict(lr=self.lr, constant_steps=self.constant_steps,
+                    decay_steps=self.decay_steps)
+
+
 def make_optimizer(hparams, which):
-    """Optimizer for network ``which`` ("g" or "d") from the hyper-parameters."""
+    """Optimizer for network ``which`` ("g" or "d") from the hyper-parameters.
+
+    The learning-rate schedule counts *training steps*: the discriminator's
+    optimizer makes ``disc_steps`` updates per step, so its schedule is
+    stretched by that factor.
+    """
     name = hparams["optimizer"]
     lr = float(hparams[f"{which}_learning_rate"])
+    if hparams["lr_decay_steps"]:
+        per_step = hparams["disc_steps"] if which == "d" else 1
+        lr = ConstantThenLinearDecay(lr, hparams["lr_constant_steps"] * per_step,
+                                     hparams["lr_decay_steps"] * per_step)
     if name == "adam":
         return keras.optimizers.Adam(lr, beta_1=hparams["beta1"],
                                      beta_2=hparams["beta2"], name=f"{which}_adam")
@@ -131,6 +165,9 @@ class GANModel(keras.Model):
         for key in ("latent_dim", "disc_steps"):
             if int(hp[key]) < 1:
                 raise ConfigError(f"--{key} must be >= 1, got {hp[key]}")
+        for key in ("lr_constant_steps", "lr_decay_steps"):
+            if int(hp[key]) < 0:
+                raise ConfigError(f"--{key} must be >= 0, got {hp[key]}")
         for key in ("g_learning_rate", "d_learning_rate"):
             if not float(hp[key]) > 0:
                 raise ConfigError(f"--{key} must be > 0, got {hp[key]}")

@@ -27,7 +27,8 @@ flags.DEFINE_float("label_smoothing", None,
 GAN_DEFAULTS = dict(architecture="mlp", generator_loss="non_saturating",
                     label_smoothing=0.0,
                     g_hidden_units=(256, 512, 1024), d_hidden_units=(512, 256),
-                    g_batchnorm=True, d_dropout=0.0,
+                    g_batchnorm=True, g_activation="relu", d_dropout=0.0,
+                    d_minibatch_std=False,
                     g_filters=64, d_filters=64, kernel_size=4)
 
 
@@ -41,11 +42,15 @@ class GAN(GANModel):
     def data_defaults(cls, data_kind):
         if data_kind == "vector":
             # Small MLPs for low-dimensional toy data (as in the mode-collapse
-            # studies of Metz et al. 2017): no BatchNorm, which would couple
-            # samples of a batch in a 1-D/2-D problem.
+            # studies of Metz et al. 2017), LeakyReLU so that no unit of a
+            # low-dimensional generator dies, no BatchNorm (it would couple the
+            # samples of a batch), and the minibatch-std feature in D: without
+            # it the plain game circles around the target's spread instead of
+            # settling on it (see tests/test_gaussian1d.py and the README).
             return dict(latent_dim=8, g_hidden_units=(128, 128),
                         d_hidden_units=(128, 128), g_batchnorm=False,
-                        g_learning_rate=1e-3, d_learning_rate=1e-3)
+                        g_activation="leaky_relu", d_minibatch_std=True,
+                        g_learning_rate=5e-4, d_learning_rate=5e-4)
         return {}
 
     @classmethod
@@ -66,7 +71,8 @@ class GAN(GANModel):
             return
         if data_kind != "image":
             raise ConfigError(
-                f"--architecture={hp['architecture']} needs images, but the dataset "
+                f"--model={cls.model_name} with --architecture={hp['architecture']} needs "
+                f"images, but the dataset "
                 f"gives {data_kind} data of shape {tuple(data_shape)}; use "
                 f"--architecture=mlp for toy data or an image dataset")
         super().check_data(hp, data_kind, data_shape)
@@ -79,9 +85,10 @@ class GAN(GANModel):
                     networks.dcgan_discriminator(data_shape, hp["d_filters"],
                                                  hp["kernel_size"]))
         return (networks.mlp_generator(hp["latent_dim"], data_shape,
-                                       hp["g_hidden_units"], hp["g_batchnorm"]),
+                                       hp["g_hidden_units"], hp["g_batchnorm"],
+                                       hp["g_activation"]),
                 networks.mlp_discriminator(data_shape, hp["d_hidden_units"],
-                                           hp["d_dropout"]))
+                                           hp["d_dropout"], hp["d_minibatch_std"]))
 
     def discriminator_loss(self, real, fake, real_output, fake_output):
         loss = losses.minimax_discriminator_loss(

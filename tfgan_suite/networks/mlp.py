@@ -4,10 +4,12 @@ import math
 import keras
 from keras import layers
 
+from tfgan_suite.layers import MinibatchStdDev
+
 
 def mlp_generator(latent_dim, output_shape, hidden_units=(256, 512, 1024),
-                  batchnorm=True, name="generator"):
-    """z -> Dense/ReLU blocks -> output reshaped to ``output_shape``.
+                  batchnorm=True, activation="relu", name="generator"):
+    """z -> Dense/``activation`` blocks -> output reshaped to ``output_shape``.
 
     Image outputs (rank-3 ``output_shape``) end in tanh; vector outputs are linear.
     """
@@ -18,7 +20,7 @@ def mlp_generator(latent_dim, output_shape, hidden_units=(256, 512, 1024),
         x = layers.Dense(units, use_bias=not batchnorm, name=f"dense_{i}")(x)
         if batchnorm:
             x = layers.BatchNormalization(name=f"bn_{i}")(x)
-        x = layers.ReLU(name=f"relu_{i}")(x)
+        x = layers.Activation(activation, name=f"{activation}_{i}")(x)
     x = layers.Dense(math.prod(output_shape), name="out")(x)
     activation = "tanh" if len(output_shape) == 3 else "linear"
     x = layers.Activation(activation, dtype="float32", name=activation)(x)
@@ -27,10 +29,16 @@ def mlp_generator(latent_dim, output_shape, hidden_units=(256, 512, 1024),
 
 
 def mlp_discriminator(input_shape, hidden_units=(512, 256), dropout=0.0,
-                      name="discriminator"):
-    """x -> flatten -> Dense/LeakyReLU(0.2) blocks -> one logit per sample."""
+                      minibatch_std=False, name="discriminator"):
+    """x -> flatten -> Dense/LeakyReLU(0.2) blocks -> one logit per sample.
+
+    ``minibatch_std`` appends the batch's standard deviation to the input
+    (Karras et al. 2018), which lets D see a too-narrow or collapsed batch.
+    """
     x_in = keras.Input(tuple(input_shape), name="x")
     x = layers.Flatten(name="flatten")(x_in)
+    if minibatch_std:
+        x = MinibatchStdDev(name="minibatch_std")(x)
     for i, units in enumerate(hidden_units):
         x = layers.Dense(units, name=f"dense_{i}")(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)

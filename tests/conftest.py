@@ -1,0 +1,50 @@
+"""Test set-up: two logical CPU devices for the distribution tests, quiet TF logs.
+
+The CPU must be split before TensorFlow initialises its devices, so it happens
+here, at import, before any test module builds a tensor.
+"""
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(
+    _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(autouse=True)
+def _reset_keras_policy():
+    import keras
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.fixture
+def flags_parsed():
+    """Parse absl flags in-process: ``flags_parsed(["--model=gan", ...])``."""
+    from absl import flags
+    import tfgan_suite.sample  # noqa: F401  (defines its flags)
+    import tfgan_suite.train  # noqa: F401
+
+    def parse(args):
+        flags.FLAGS.unparse_flags()
+        flags.FLAGS(["prog"] + list(args))
+        return flags.FLAGS
+
+    yield parse
+    flags.FLAGS.unparse_flags()
+
+
+def run_cli(module, *args, timeout=300, env=None):
+    """Run ``python -m tfgan_suite.<module> args`` and return the CompletedProcess."""
+    import subprocess
+    full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
+    return subprocess.run([sys.executable, "-m", f"tfgan_suite.{module}", *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                          env=full_env)

@@ -1,0 +1,183 @@
+"""The shared GAN model: isolation of the two steps, distribution, k steps, API."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfgan_suite as tg
+from tfgan_suite import data, networks
+from tfgan_suite.errors import ConfigError
+from tfgan_suite.models.base import call_frozen
+
+
+def snapshot(network):
+    return {v.path: v.numpy().copy() for v in network.variables}
+
+
+def changed(before, network):
+    return {v.path for v in network.variables if not np.array_equal(before[v.path], v.numpy())}
+
+
+@pytest.fixture
+def dcgan16():
+    keras.utils.set_random_seed(0)
+    return tg.build("dcgan", (16, 16, 1), g_filters=4, d_filters=4, latent_dim=4, seed=0)
+
+
+def test_discriminator_step_never_touches_generator(dcgan16):
+    m = dcgan16
+    real = tf.random.uniform((8, 16, 16, 1), -1, 1, seed=1)
+    g0, d0 = snapshot(m.generator), snapshot(m.discriminator)
+    tf.function(m.discriminator_step)(real)
+    assert changed(g0, m.generator) == set()
+    moved = changed(d0, m.discriminator)
+    assert {v.path for v in m.discriminator.trainable_variables} <= moved
+    assert any("moving_mean" in p for p in moved)  # D's own BN statistics do move
+    assert int(m.g_optimizer.iterations) == 0 and int(m.d_optimizer.iterations) == 1
+
+
+def test_generator_step_never_touches_discriminator(dcgan16):
+    m = dcgan16
+    real = tf.random.uniform((8, 16, 16, 1), -1, 1, seed=1)
+    g0, d0 = snapshot(m.generator), snapshot(m.discriminator)
+    tf.function(m.generator_step)(real)
+    assert changed(d0, m.discriminator) == set()  # BN moving statistics included
+    moved = changed(g0, m.generator)
+    assert {v.path for v in m.generator.trainable_variables} <= moved
+    assert any("moving_variance" in p for p in moved)
+    assert int(m.d_optimizer.iterations) == 0 and int(m.g_optimizer.iterations) == 1
+
+
+def test_frozen_call_still_advances_dropout():
+    d = networks.mlp_discriminator((6,), (32,), dropout=0.5)
+    x = tf.ones((4, 6))
+    a, b = call_frozen(d, x).numpy(), call_frozen(d, x).numpy()
+    assert not np.allclose(a, b)
+
+
+def test_k_discriminator_steps_per_generator_step():
+    keras.utils.set_random_seed(0)
+    m = tg.build("gan", (2,), disc_steps=3, seed=0)
+    ds = data.load("toy:ring8").dataset(16, disc_steps=3, seed=0)
+    logs = m.fit(ds, steps_per_epoch=4, epochs=1, verbose=0, shuffle=False).history
+    assert int(m.g_optimizer.iterations) == 4 and int(m.d_optimizer.iterations) == 12
+    assert np.isfinite(logs["d_loss"][0]) and np.isfinite(logs["g_loss"][0])
+
+
+def _equivalence_model(strategy, init):
+    with strategy.scope():
+        m = tg.build("gan", (4, 4, 1), seed=7, latent_dim=3, disc_steps=2,
+                     g_hidden_units=(16,), d_hidden_units=(16,), g_batchnorm=False,
+                     # Plain SGD: an update proportional to the gradient, so a
+                     # loss scaled wrongly by the replica count shows (Adam
+                     # would normalise it away).
+                     optimizer="sgd", beta1=0.0,
+                     g_learning_rate=0.05, d_learning_rate=0.05)
+    if init is not None:
+        m.generator.set_weights(init[0])
+        m.discriminator.set_weights(init[1])
+    return m
+
+
+def test_two_replicas_step_equals_one_device_step():
+    """One train step (2 D updates + 1 G update) on MirroredStrategy over 2
+    logical CPUs moves every weight as one device does with the same global
+    batch and noise: losses are averaged over the global batch, the noise is
+    sliced from the global draw, and the data is laid out per replica."""
+    k, batch = 2, 8
+    x = np.random.default_rng(0).uniform(-1, 1, (k * batch, 4, 4, 1)).astype("float32")
+    one = _equivalence_model(tf.distribute.OneDeviceStrategy("/cpu:0"), None)
+    init = (one.generator.get_weights(), one.discriminator.get_weights())
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    assert mirrored.num_replicas_in_sync == 2
+    two = _equivalence_model(mirrored, init)
+
+    ds1 = tf.data.Dataset.from_tensors(x)
+    ds2 = tf.data.Dataset.from_tensors(x).map(
+        lambda t: data.interleave_for_replicas((t,), k, 2))
+    h1 = one.fit(ds1, epochs=1, steps_per_epoch=1, verbose=0).history
+    h2 = two.fit(ds2, epochs=1, steps_per_epoch=1, verbose=0).history
+
+    for net in ("generator", "discriminator"):
+        w0 = init[0] if net == "generator" else init[1]
+        w1 = getattr(one, net).get_weights()
+        w2 = getattr(two, net).get_weights()
+        assert any(not np.allclose(a, b) for a, b in zip(w0, w1))  # the step did move them
+        for a, b in zip(w1, w2):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for key in ("d_loss", "g_loss", "d_real", "d_fake"):
+        assert h1[key][0] == pytest.approx(h2[key][0], rel=1e-5)
+
+
+def test_generate_is_seeded(dcgan16):
+    a = dcgan16.generate(3, seed=5).numpy()
+    b = dcgan16.generate(3, seed=5).numpy()
+    c = dcgan16.generate(3).numpy()
+    d = dcgan16.generate(3).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(c, d)
+    assert a.shape == (3, 16, 16, 1) and np.abs(a).max() <= 1.0
+
+
+def test_build_inside_strategy_scope_and_overrides():
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    opt = keras.optimizers.SGD(0.1)
+    with strategy.scope():
+        m = tg.build("gan", (2,), g_optimizer=opt, latent_dim=5)
+    assert m.g_optimizer is opt and opt.built
+    assert m.latent_dim == 5 and m.hparams["g_activation"] == "leaky_relu"  # vector defaults
+    assert "Mirrored" in type(m.generator.trainable_variables[0].value).__name__
+    assert {"gan", "dcgan"} <= set(tg.list_models())
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(not_a_param=1), "not_a_param"),
+    (dict(latent_dim=0), "--latent_dim"),
+    (dict(generator_loss="hinge"), "--generator_loss"),
+    (dict(optimizer="adagrad"), "--optimizer"),
+])
+def test_build_rejects_bad_hparams(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        tg.build("gan", (28, 28, 1), **kwargs)
+
+
+def test_model_data_mismatch_is_named():
+    with pytest.raises(ConfigError, match="--model=dcgan"):
+        tg.build("dcgan", (2,))
+    with pytest.raises(ConfigError, match="Did you mean 'dcgan'"):
+        tg.build("dcgna")
+
+
+@pytest.mark.parametrize("size, ups", [(28, 2), (32, 3), (64, 4)])
+def test_dcgan_networks_follow_the_guidelines(size, ups):
+    g = networks.dcgan_generator(10, (size, size, 3), filters=8)
+    d = networks.dcgan_discriminator((size, size, 3), filters=8)
+    assert g.output_shape == (None, size, size, 3)
+    assert d.output_shape == (None, 1)
+    kinds = [type(l).__name__ for l in g.layers]
+    assert "Dense" not in kinds and "Dense" not in [type(l).__name__ for l in d.layers]
+    assert kinds.count("Conv2DTranspose") == ups + 1  # projection + upsamplings
+    assert kinds[-2:] == ["Conv2DTranspose", "Activation"]  # no BN on G's output
+    assert g.layers[-1].activation.__name__ == "tanh"
+    d_kinds = [type(l).__name__ for l in d.layers]
+    assert d_kinds[1:3] == ["Conv2D", "LeakyReLU"]  # no BN on D's input layer
+    assert d_kinds.count("BatchNormalization") == ups - 1
+    strided = [l for l in d.layers if type(l).__name__ == "Conv2D" and l.strides == (2, 2)]
+    assert len(strided) == ups
+    out = g(tf.random.normal((2, 10)), training=False).numpy()
+    assert np.abs(out).max() <= 1.0
+
+
+def test_dcgan_rejects_sizes_it_cannot_halve():
+    with pytest.raises(ValueError, match="image size"):
+        networks.dcgan_generator(4, (7, 7, 1))
+
+
+def test_mixed_precision_step_is_finite():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    m = tg.build("dcgan", (16, 16, 1), g_filters=4, d_filters=4, latent_dim=4, seed=0)
+    assert m.generator.layers[2].compute_dtype == "bfloat16"
+    ds = tf.data.Dataset.from_tensors(tf.random.uniform((4, 16, 16, 1), -1, 1)).repeat()
+    logs = m.fit(ds, steps_per_epoch=2, epochs=1, verbose=0).history
+    assert np.isfinite(logs["d_loss"][0]) and np.isfinite(logs["g_loss"][0])
+    assert m.generate(2, seed=1).dtype == tf.float32
