@@ -1,0 +1,176 @@
+"""The command line end to end: train, resume, flagfile, sample, SIGKILL, errors."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from absl import flags
+
+from conftest import REPO, run_cli
+from tfgan_suite.errors import ConfigError, DataError
+
+
+def _png(path, value, channels=3):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(value)
+    img = rng.integers(0, 255, (20, 24, channels), dtype=np.uint8)
+    path.write_bytes(tf.io.encode_png(img).numpy())
+
+
+@pytest.fixture
+def folder_with_corrupt_file(tmp_path):
+    root = tmp_path / "images"
+    for i in range(6):
+        _png(root / ("a" if i % 2 else "b") / f"{i}.png", i)
+    (root / "a" / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really a png")
+    return root
+
+
+TINY = ["--model=dcgan", "--image_size=16", "--channels=1", "--batch_size=4",
+        "--g_filters=4", "--d_filters=4", "--latent_dim=4", "--nojit_compile",
+        "--save_every=2", "--sample_every=2", "--log_every=1", "--num_grid=6"]
+
+
+def _decode_png(path):
+    return tf.io.decode_png(open(path, "rb").read()).numpy()
+
+
+def test_train_resume_flagfile_and_sample(tmp_path, folder_with_corrupt_file):
+    run = tmp_path / "run"
+    args = TINY + [f"--dataset=folder:{folder_with_corrupt_file}", f"--model_dir={run}"]
+    first = run_cli("train", *args, "--train_steps=4")
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "skipped 1 file" in first.stderr  # the corrupt PNG, logged, not fatal
+    ckpts = run / "checkpoints"
+    assert {"ckpt-2.index", "ckpt-4.index", "checkpoint"} <= set(os.listdir(ckpts))
+    samples = sorted(os.listdir(run / "samples"))
+    assert samples == ["step_0000000.png", "step_0000002.png", "step_0000004.png"]
+    # 6 images of 16x16 in 3 columns with 2-pixel padding, grey.
+    assert _decode_png(run / "samples" / "step_0000004.png").shape == (38, 56, 1)
+    assert any(f.startswith("events.out.tfevents") for f in os.listdir(run))
+    flags_txt = (run / "flags.txt").read_text()
+    for line in ("--model=dcgan", "--latent_dim=4", "--g_learning_rate=0.0002",
+                 "--generator_loss=non_saturating", "--nojit_compile"):
+        assert line in flags_txt.splitlines()
+
+    # Same command, more steps: resumes and continues the step count.
+    second = run_cli("train", *args, "--train_steps=6")
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "Resuming" in second.stdout and "at step 4" in second.stdout
+    assert "ckpt-6.index" in os.listdir(ckpts)
+    assert "step_0000006.png" in os.listdir(run / "samples")
+
+    # flags.txt is a flagfile that reproduces (here: resumes) the run.
+    third = run_cli("train", f"--flagfile={run / 'flags.txt'}", "--train_steps=8")
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert "at step 6" in third.stdout
+
+    out = tmp_path / "grid.png"
+    s = run_cli("sample", f"--model_dir={run}", "--num=6", f"--out={out}")
+    assert s.returncode == 0, s.stderr[-3000:]
+    assert "from step 8" in s.stdout
+    assert _decode_png(out).shape == (38, 56, 1)
+    walk = tmp_path / "walk.npy"
+    s = run_cli("sample", f"--model_dir={run}", "--interpolate", "--num=2", "--steps=3",
+                f"--out={walk}")
+    assert s.returncode == 0, s.stderr[-3000:]
+    w = np.load(walk)
+    assert w.shape == (6, 16, 16, 1) and np.abs(w).max() <= 1.0
+    # The walk's ends differ, its neighbours are closer than its ends.
+    assert np.abs(w[0] - w[1]).mean() < np.abs(w[0] - w[2]).mean()
+
+
+def test_sigkill_loses_at_most_save_every_steps(tmp_path):
+    run = tmp_path / "run"
+    args = ["--model=gan", "--dataset=toy:ring8", "--batch_size=16", "--save_every=3",
+            "--sample_every=0", "--nojit_compile", f"--model_dir={run}"]
+    proc = subprocess.Popen([sys.executable, "-m", "tfgan_suite.train", *args,
+                             "--train_steps=1000000"], cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    ckpts = run / "checkpoints"
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline:
+            if ckpts.exists() and len([f for f in os.listdir(ckpts) if f.endswith(".index")]) >= 3:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("training never wrote three checkpoints")
+        time.sleep(0.3)  # let it keep saving, then kill it wherever it is
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+    import tfgan_suite
+    model = tfgan_suite.load_model(str(run))  # the latest checkpoint must be readable
+    step = model.step
+    assert step >= 9 and step % 3 == 0
+
+    resumed = run_cli("train", *args, f"--train_steps={step + 3}")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"at step {step}" in resumed.stdout
+    assert tfgan_suite.load_model(str(run)).step == step + 3
+
+    points = tmp_path / "points.npy"
+    s = run_cli("sample", f"--model_dir={run}", "--num=500", f"--out={points}")
+    assert s.returncode == 0, s.stderr[-3000:]
+    assert np.load(points).shape == (500, 2)  # data coordinates, not an image
+
+
+def test_bad_dataset_stops_before_anything_is_built(tmp_path):
+    run = tmp_path / "run"
+    r = run_cli("train", "--dataset=mnsit", f"--model_dir={run}")
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1].startswith("error: --dataset='mnsit'")
+    assert not run.exists()
+
+
+@pytest.mark.parametrize("args, error, message", [
+    (["--model=stylegan9"], ConfigError, "Valid models: dcgan, gan"),
+    (["--model=dcgan", "--dataset=toy:ring8"], ConfigError, "--model=dcgan"),
+    (["--train_steps=5", "--epochs=1"], ConfigError, "--train_steps or --epochs"),
+    (["--model=gan", "--dataset=toy:grid25", "--epochs=2"], ConfigError, "--epochs"),
+    (["--dataset=folder:/no/such/dir"], DataError, "/no/such/dir"),
+    (["--model=gan", "--dataset=toy:ring8", "--cpu_replicas=2", "--batch_size=3"],
+     ConfigError, "--batch_size=3"),
+    (["--model=gan", "--g_hidden_units=a,b"], ConfigError, "--g_hidden_units"),
+])
+def test_bad_flags_are_named(flags_parsed, tmp_path, args, error, message):
+    from tfgan_suite import train
+    flags_parsed(args + [f"--model_dir={tmp_path / 'run'}"])
+    with pytest.raises(error, match=message.replace("(", r"\(")):
+        train.train()
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("arg", ["--batch_size=-1", "--image_size=0", "--save_every=0",
+                                 "--strategy=tpu", "--generator_loss=wasserstein"])
+def test_invalid_flag_values_fail_at_parse_time(flags_parsed, arg):
+    with pytest.raises(flags.IllegalFlagValueError, match=arg.split("=")[0].lstrip("-")):
+        flags_parsed([arg])
+
+
+def test_resume_refuses_other_settings(flags_parsed, tmp_path):
+    from tfgan_suite import train
+    base = ["--model=gan", "--dataset=toy:ring8", "--batch_size=8", "--train_steps=2",
+            "--nojit_compile", "--verbose=0", f"--model_dir={tmp_path}"]
+    flags_parsed(base)
+    train.train()
+    flags_parsed(base + ["--latent_dim=3", "--train_steps=4"])
+    with pytest.raises(ConfigError, match="--latent_dim: 8 -> 3"):
+        train.train()
+
+
+def test_cpu_replicas_train_with_mirrored_strategy(flags_parsed, tmp_path):
+    from tfgan_suite import train
+    flags_parsed(["--model=gan", "--dataset=toy:ring8", "--cpu_replicas=2",
+                  "--disc_steps=2", "--batch_size=8", "--train_steps=3", "--nojit_compile",
+                  "--verbose=0", f"--model_dir={tmp_path}"])
+    model = train.train()
+    assert model.distribute_strategy.num_replicas_in_sync == 2
+    assert model.step == 3 and model.d_optimizer.iterations.numpy() == 6
