@@ -12,7 +12,9 @@ random points (DCGAN section 6.1).
 """
 import os
 
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ INFO/WARNING lines
+
+import numpy as np  # noqa: E402
 from absl import app, flags
 
 from tfgan_suite import cli

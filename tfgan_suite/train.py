@@ -16,6 +16,8 @@ import math
 import os
 import sys
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ INFO/WARNING lines
+
 from absl import app, flags, logging
 
 from tfgan_suite import cli
@@ -113,6 +115,8 @@ def write_flags(model_dir, hparams):
 
 def main(argv):
     del argv
+    if not FLAGS["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)  # TF's INFO lines drown the progress bar
     try:
         train()
     except (ConfigError, DataError) as e:
