@@ -92,32 +92,42 @@ class SampleGrid(StepCallback):
 
 
 class ScalarSummaries(StepCallback):
-    """TensorBoard scalars: each tracked metric averaged over the last ``every`` steps.
+    """TensorBoard scalars: each logged metric averaged over the last ``every`` steps.
 
-    Reads the running totals of the model's ``Mean`` trackers, so the value
-    logged at step s is the mean over steps (s - every, s], not since the epoch
-    started.
+    Keras hands callbacks running means since the epoch started; from the
+    running mean m1 after b1 batches and m2 after b2 the mean over the batches
+    in between is (m2*b2 - m1*b1) / (b2 - b1). (Working from the logs, rather
+    than reading the metric variables, keeps every worker of a multi-worker run
+    out of extra collective ops: only the chief writes summaries.)
     """
 
     def __init__(self, writer, every):
         super().__init__(every)
         self.writer = writer
-        self._prev = {}
+        self._batch = 0
+        self._logs = {}
+        self._prev = (0, {})
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batch, self._logs = batch + 1, dict(logs or {})
+        super().on_train_batch_end(batch, logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._prev = (0, {})
 
     def on_step(self, step):
+        b1, prev = self._prev
+        b2 = self._batch
         with self.writer.as_default():
-            for m in self.model.metrics:
-                total, count = float(m.total.numpy()), float(m.count.numpy())
-                p_total, p_count = self._prev.get(m.name, (0.0, 0.0))
-                if count < p_count:  # trackers were reset at an epoch boundary
-                    p_total, p_count = 0.0, 0.0
-                if count > p_count:
-                    tf.summary.scalar(m.name, (total - p_total) / (count - p_count), step=step)
-                self._prev[m.name] = (total, count)
+            for name, value in self._logs.items():
+                m2 = float(np.asarray(value).mean())
+                mean = m2 if b2 <= b1 else (m2 * b2 - prev.get(name, 0.0) * b1) / (b2 - b1)
+                tf.summary.scalar(name, mean, step=step)
             lr = getattr(self.model.g_optimizer, "learning_rate", None)
             if lr is not None:
                 tf.summary.scalar("g_learning_rate", float(np.asarray(lr)), step=step)
         self.writer.flush()
+        self._prev = (b2, {k: float(np.asarray(v).mean()) for k, v in self._logs.items()})
 
 
 class StopAtStep(keras.callbacks.Callback):

@@ -45,20 +45,25 @@ def make_strategy(name="auto", cpu_replicas=0):
     """
     if name not in STRATEGIES:
         raise ConfigError(f"--strategy={name!r} is not one of {STRATEGIES}")
-    gpus = tf.config.list_logical_devices("GPU")
-    cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
-    if name == "auto":
-        if _workers_in_tf_config() > 1:
-            name = "multi_worker"
-        elif len(gpus) > 1 or cpu_replicas > 1:
-            name = "mirrored"
-        else:
-            return tf.distribute.get_strategy()
+    if name == "auto" and _workers_in_tf_config() > 1:
+        name = "multi_worker"
     if name == "multi_worker":
+        # Must come before anything initialises TensorFlow's runtime (even
+        # listing devices): collective ops are configured at start-up.
         if _workers_in_tf_config() < 1:
             raise ConfigError("--strategy=multi_worker needs TF_CONFIG with a cluster spec")
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    elif name == "mirrored":
+        logging.info("MultiWorkerMirroredStrategy with %d replica(s)",
+                     strategy.num_replicas_in_sync)
+        return strategy
+    gpus = tf.config.list_logical_devices("GPU")
+    cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
+    if name == "auto":
+        if len(gpus) > 1 or cpu_replicas > 1:
+            name = "mirrored"
+        else:
+            return tf.distribute.get_strategy()
+    if name == "mirrored":
         devices = None if gpus else (cpus[:cpu_replicas] if cpu_replicas > 1 else cpus[:1])
         strategy = tf.distribute.MirroredStrategy(devices)
     else:

@@ -117,6 +117,12 @@ def replica_count():
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
+def _multi_worker():
+    strategy = tf.distribute.get_strategy()
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode())  # pylint: disable=protected-access
+
+
 def _replica_id():
     ctx = tf.distribute.get_replica_context()
     return 0 if ctx is None else ctx.replica_id_in_sync_group
@@ -300,7 +306,12 @@ class GANModel(keras.Model):
         for chunk in chunks:
             self._track(self.discriminator_step(chunk))
         self._track(self.generator_step(chunks[-1]))
-        return {m.name: m.result() for m in self.metrics}
+        results = {m.name: m.result() for m in self.metrics}
+        if _multi_worker():
+            # Keras reduces train_step outputs across workers with
+            # reduce(MEAN, axis=0), which fails on scalars: give it [1] tensors.
+            results = {k: tf.reshape(v, [1]) for k, v in results.items()}
+        return results
 
     def _track(self, logs):
         for name, value in logs.items():
