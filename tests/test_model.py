@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfgan_suite as tg
-from tfgan_suite import data, networks
+from tfgan_suite import data, distribute, networks
 from tfgan_suite.errors import ConfigError
 from tfgan_suite.models.base import call_frozen
 
@@ -88,7 +88,7 @@ def test_two_replicas_step_equals_one_device_step():
     x = np.random.default_rng(0).uniform(-1, 1, (k * batch, 4, 4, 1)).astype("float32")
     one = _equivalence_model(tf.distribute.OneDeviceStrategy("/cpu:0"), None)
     init = (one.generator.get_weights(), one.discriminator.get_weights())
-    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    mirrored = distribute.make_strategy("mirrored", cpu_replicas=2)
     assert mirrored.num_replicas_in_sync == 2
     two = _equivalence_model(mirrored, init)
 
@@ -120,7 +120,7 @@ def test_generate_is_seeded(dcgan16):
 
 
 def test_build_inside_strategy_scope_and_overrides():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    strategy = distribute.make_strategy("mirrored", cpu_replicas=2)
     opt = keras.optimizers.SGD(0.1)
     with strategy.scope():
         m = tg.build("gan", (2,), g_optimizer=opt, latent_dim=5)

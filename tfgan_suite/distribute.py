@@ -64,8 +64,15 @@ def make_strategy(name="auto", cpu_replicas=0):
         else:
             return tf.distribute.get_strategy()
     if name == "mirrored":
-        devices = None if gpus else (cpus[:cpu_replicas] if cpu_replicas > 1 else cpus[:1])
-        strategy = tf.distribute.MirroredStrategy(devices)
+        if gpus:
+            strategy = tf.distribute.MirroredStrategy()
+        else:
+            # Logical CPU devices share one host: reduce on it. (Collective
+            # all-reduce would also work, but its instance keys collide when a
+            # process creates several strategies, as tests do.)
+            devices = cpus[:cpu_replicas] if cpu_replicas > 1 else cpus[:1]
+            strategy = tf.distribute.MirroredStrategy(
+                devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
     else:
         device = gpus[0].name if gpus else cpus[0]
         strategy = tf.distribute.OneDeviceStrategy(device)
