@@ -32,6 +32,7 @@ setup(
         "console_scripts": [
             "tfgan-train=tfgan_suite.train:run",
             "tfgan-sample=tfgan_suite.sample:run",
+            "tfgan-evaluate=tfgan_suite.evaluate:run",
         ],
     },
 )

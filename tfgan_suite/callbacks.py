@@ -3,6 +3,7 @@
 All of them count in *training steps* (generator updates, ``model.step``), not
 in Keras epochs, so a resumed run keeps the same schedule.
 """
+import json
 import os
 
 import keras
@@ -11,6 +12,7 @@ import tensorflow as tf
 from absl import logging
 
 from tfgan_suite import visualize
+from tfgan_suite.model_dir import atomic_write_text
 
 
 class StepCallback(keras.callbacks.Callback):
@@ -128,6 +130,39 @@ class ScalarSummaries(StepCallback):
                 tf.summary.scalar("g_learning_rate", float(np.asarray(lr)), step=step)
         self.writer.flush()
         self._prev = (b2, {k: float(np.asarray(v).mean()) for k, v in self._logs.items()})
+
+
+class PeriodicEvaluation(StepCallback):
+    """Every ``every`` steps: ``measure(model)`` -> metrics dict; scalars under
+    ``eval/`` in TensorBoard; the checkpoint with the lowest FID so far kept in
+    ``best_manager``'s directory with ``best.json`` beside it."""
+
+    def __init__(self, every, measure, writer, best_manager):
+        super().__init__(every)
+        self.measure = measure
+        self.writer = writer
+        self.best_manager = best_manager
+        self.best_json = os.path.join(best_manager.directory, "best.json")
+        self.best = float("inf")
+        if os.path.exists(self.best_json):
+            with open(self.best_json) as f:
+                self.best = json.load(f)["fid"]["value"]
+
+    def on_step(self, step):
+        if step == 0:
+            return
+        result = self.measure(self.model)
+        with self.writer.as_default():
+            for name, entry in result.items():
+                if isinstance(entry, dict):
+                    tf.summary.scalar(f"eval/{name}", entry["value"], step=step)
+        self.writer.flush()
+        fid = result["fid"]["value"]
+        logging.info("step %d: FID %.4g (best %.4g)", step, fid, self.best)
+        if fid < self.best:
+            self.best = fid
+            self.best_manager.save(checkpoint_number=step)
+            atomic_write_text(self.best_json, json.dumps(result, indent=2))
 
 
 class StopAtStep(keras.callbacks.Callback):

@@ -11,10 +11,28 @@ from absl import flags
 
 from tfgan_suite import models  # noqa: F401  (model modules define their flags)
 from tfgan_suite import networks
+from tfgan_suite.metrics.evaluation import DEFAULT_STATS_DIR, EXTRACTORS
 
 flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, samples, TensorBoard "
                     "events, flags.txt (default runs/<model>).")
 flags.DEFINE_integer("seed", 42, "Seed of every random choice of the run.")
+flags.DEFINE_string("dataset", None, "Dataset spec (default: the model's, or the run's for "
+                    "evaluate). TFDS name, folder:PATH, bundled:mnist, bundled:fashion_mnist, "
+                    "toy:gaussian1d, toy:ring8, toy:grid25.")
+flags.DEFINE_string("data_dir", None, "TFDS data directory.")
+flags.DEFINE_string("split", "train", "Dataset split (training data; evaluate's reference).")
+flags.DEFINE_string("checkpoint", None, "Checkpoint path for sample/evaluate (default: the "
+                    "latest in --model_dir).")
+
+# Evaluation (evaluate, and train --eval_every).
+flags.DEFINE_enum("extractor", "auto", list(EXTRACTORS),
+                  "Feature extractor: auto = the bundled classifier for MNIST/Fashion-MNIST, "
+                  "InceptionV3 otherwise.")
+flags.DEFINE_string("inception_weights", "imagenet", "InceptionV3 weights: 'imagenet' "
+                    "(Keras download) or a local .h5 path.")
+flags.DEFINE_string("inception_graph", None, "Path of classify_image_graph_def.pb.")
+flags.DEFINE_integer("eval_batch_size", 200, "Images per extractor call.", lower_bound=1)
+flags.DEFINE_string("stats_dir", DEFAULT_STATS_DIR, "Cache of real-data statistics.")
 
 # Hyper-parameters understood by every model (tfgan_suite.models.base.BASE_HPARAMS).
 flags.DEFINE_integer("latent_dim", None, "Dimension of the noise z.", lower_bound=1)

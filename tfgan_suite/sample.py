@@ -25,7 +25,6 @@ flags.DEFINE_integer("num", 64, "Samples (rows with --interpolate).", lower_boun
 flags.DEFINE_string("out", "samples.png", "Output file: .png or .npy.")
 flags.DEFINE_boolean("interpolate", False, "Latent walk between pairs of random points.")
 flags.DEFINE_integer("steps", 10, "Images per interpolation row.", lower_bound=2)
-flags.DEFINE_string("checkpoint", None, "Checkpoint path (default: the latest in model_dir).")
 
 
 def slerp(z0, z1, t):

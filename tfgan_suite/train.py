@@ -26,11 +26,6 @@ from tfgan_suite.errors import ConfigError, DataError
 FLAGS = flags.FLAGS
 
 flags.DEFINE_string("model", "dcgan", "Model name; see --helpfull or tfgan_suite.list_models().")
-flags.DEFINE_string("dataset", None, "Dataset spec (default: the model's). TFDS name, "
-                    "folder:PATH, bundled:mnist, bundled:fashion_mnist, toy:gaussian1d, "
-                    "toy:ring8, toy:grid25.")
-flags.DEFINE_string("data_dir", None, "TFDS data directory.")
-flags.DEFINE_string("split", "train", "Dataset split to train on.")
 flags.DEFINE_integer("image_size", None, "Square image size (default: the data's own; "
                      "64 for folders).", lower_bound=1)
 flags.DEFINE_integer("channels", 0, "Image channels, 1 or 3 (0: the data's own).")
@@ -62,6 +57,11 @@ flags.DEFINE_integer("log_every", 100, "TensorBoard scalars every N steps.", low
 flags.DEFINE_integer("num_grid", 64, "Images in each sample grid.", lower_bound=1)
 flags.DEFINE_string("cache", "auto", "Cache decoded images: auto (in memory if < 2 GiB), "
                     "true, false, or a file path.")
+flags.DEFINE_integer("eval_every", 0, "Measure --eval_metrics every N steps, log them to "
+                     "TensorBoard and keep the best checkpoint by FID in model_dir/best/ "
+                     "(0: never).", lower_bound=0)
+flags.DEFINE_integer("eval_num_samples", 2000, "Images per periodic evaluation.", lower_bound=2)
+flags.DEFINE_list("eval_metrics", ["fid"], "Metrics of the periodic evaluation.")
 flags.DEFINE_integer("verbose", None, "Keras progress: 1 bar, 2 one line per epoch, 0 none "
                      "(default: 1 on a terminal, 2 otherwise).", lower_bound=0, upper_bound=2)
 
@@ -96,7 +96,8 @@ def write_flags(model_dir, hparams):
     from tfgan_suite import model_dir as md
     lines = []
     for module in sorted(FLAGS.flags_by_module_dict()):
-        if not module.startswith("tfgan_suite") and module not in ("__main__", sys.argv[0]):
+        if module in ("tfgan_suite.evaluate", "tfgan_suite.sample") or (
+                not module.startswith("tfgan_suite") and module not in ("__main__", sys.argv[0])):
             continue
         for flag in FLAGS.flags_by_module_dict()[module]:
             if flag.name in ("flagfile",):
@@ -185,7 +186,7 @@ def train():
     os.makedirs(write_dir, exist_ok=True)
     if chief:
         md.write_config(model_dir, **config)
-        write_flags(model_dir, hparams)
+        write_flags(model_dir, {**hparams, "dataset": dataset_spec})
 
     # --- model, checkpoint, data ----------------------------------------------
     keras.utils.set_random_seed(FLAGS.seed)
@@ -220,6 +221,8 @@ def train():
             real = next(iter(source.batches(num_fixed, FLAGS.seed + 1))).numpy()
         cbs += [callbacks.ScalarSummaries(writer, FLAGS.log_every),
                 callbacks.SampleGrid(model_dir, FLAGS.sample_every, fixed_z, writer, real)]
+        if FLAGS.eval_every:
+            cbs.append(periodic_evaluation(model, source, dataset_spec, model_dir, writer))
     verbose = FLAGS.verbose if FLAGS.verbose is not None else (1 if sys.stdout.isatty() else 2)
     epochs = start // per_epoch + math.ceil((train_steps - start) / per_epoch)
     print(f"Training {spec.name} on {source.describe()} for steps {start}..{train_steps} "
@@ -235,6 +238,31 @@ def train():
     print(f"Done: step {model.step}; checkpoints in {manager.directory}, "
           f"samples in {os.path.join(model_dir, 'samples')}", flush=True)
     return model
+
+
+def periodic_evaluation(model, source, dataset_spec, model_dir, writer):
+    """The --eval_every callback: metrics to TensorBoard, best checkpoint by FID."""
+    import tensorflow as tf
+
+    from tfgan_suite import callbacks
+    from tfgan_suite.metrics import evaluation
+    if source.kind != "image":
+        raise ConfigError("--eval_every measures image models; the dataset is "
+                          f"{source.kind} data")
+    evaluation.needed(FLAGS.eval_metrics)
+    if "fid" not in FLAGS.eval_metrics:
+        raise ConfigError("--eval_metrics must include fid: the best checkpoint is chosen by it")
+    extractor = evaluation.make_extractor(FLAGS.extractor, dataset_spec,
+                                          FLAGS.inception_weights, FLAGS.inception_graph)
+
+    def measure(m):
+        return evaluation.evaluate(m, source, extractor, FLAGS.eval_metrics,
+                                   FLAGS.eval_num_samples, FLAGS.eval_batch_size, FLAGS.seed,
+                                   FLAGS.stats_dir, FLAGS.split)
+
+    best = tf.train.CheckpointManager(tf.train.Checkpoint(**model.checkpoint_items()),
+                                      os.path.join(model_dir, "best"), max_to_keep=1)
+    return callbacks.PeriodicEvaluation(FLAGS.eval_every, measure, writer, best)
 
 
 def run():

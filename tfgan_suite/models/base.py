@@ -252,6 +252,14 @@ class GANModel(keras.Model):
             seed=self.seed_generator if seed is None else int(seed))
         return self.generator(z, training=False)
 
+    def sample_for_evaluation(self, num, seed):
+        """Images the metrics compare with the data (numpy, [-1, 1]).
+
+        Unconditional models: ``generate``. Conditional and image-to-image
+        models override it (labels drawn from the data, translated images).
+        """
+        return self.generate(num, seed=seed).numpy()
+
     # --------------------------------------------------------------- training
     def discriminator_loss(self, real, fake, real_output, fake_output):
         """Return (loss, extra_logs). Override."""

@@ -1,0 +1,80 @@
+"""InceptionV3 features for FID / KID / IS / precision-recall.
+
+``InceptionExtractor`` uses ``keras.applications.InceptionV3``: pool3 features
+(the 2048-d global average pool) and the 1000-way softmax. Its weights are the
+ImageNet weights Keras downloads (machines with the internet) or a local copy
+given with ``--inception_weights=PATH`` (the file Keras downloads,
+``inception_v3_weights_tf_dim_ordering_tf_kernels.h5``). ``weights=None``
+gives random weights: only for testing the plumbing, never for numbers.
+
+Resizing: images in [-1, 1] (grey tiled to RGB) are resized to 299 x 299 with
+``tf.image.resize(method="bilinear", antialias=False)`` - the bilinear resize
+the TF 2015 graph applies internally; clean-fid instead resizes with PIL bicubic.
+
+Known differences from the original 2015 TF Inception graph
+(``classify_image_graph_def.pb``, used by TTUR, TF-GAN and clean-fid's
+``legacy_tensorflow`` mode, whose numbers papers report): the Keras model is a
+different training run of the architecture ("Rethinking the Inception
+Architecture", 2015/16) with 1000 classes instead of the graph's 1008, and
+slightly different layers at the top. Its FID and IS are therefore *not*
+comparable with published tables; they are fine for comparing models measured
+with the same extractor (the extractor id is recorded with every number).
+"""
+import hashlib
+import os
+
+import keras
+import tensorflow as tf
+
+from tfgan_suite.errors import ConfigError
+
+INCEPTION_SIZE = 299
+
+
+def file_digest(path, n=12):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:n]
+
+
+def to_rgb_299(images):
+    x = tf.convert_to_tensor(images, tf.float32)
+    if x.shape[-1] == 1:
+        x = tf.tile(x, [1, 1, 1, 3])
+    if x.shape[1] != INCEPTION_SIZE or x.shape[2] != INCEPTION_SIZE:
+        x = tf.image.resize(x, (INCEPTION_SIZE, INCEPTION_SIZE), method="bilinear")
+    return x
+
+
+class InceptionExtractor:
+    """pool3 features (2048) and class probabilities (1000) of Keras' InceptionV3."""
+
+    feature_dim = 2048
+
+    def __init__(self, weights="imagenet"):
+        if weights not in ("imagenet", None) and not os.path.exists(weights):
+            raise ConfigError(f"--inception_weights={weights}: no such file")
+        try:
+            net = keras.applications.InceptionV3(
+                include_top=True, weights="imagenet" if weights == "imagenet" else None)
+        except Exception as e:  # the download of the ImageNet weights failed
+            raise ConfigError(
+                f"cannot get InceptionV3's ImageNet weights ({type(e).__name__}: "
+                f"{str(e)[:200]}); pass --inception_weights=PATH with a local copy of "
+                f"inception_v3_weights_tf_dim_ordering_tf_kernels.h5, or use "
+                f"--extractor=domain for MNIST-like data") from e
+        if weights not in ("imagenet", None):
+            net.load_weights(weights)
+            self.id = f"inception_v3-keras-{file_digest(weights)}"
+        else:
+            self.id = "inception_v3-keras-imagenet" if weights else "inception_v3-random"
+        self._net = keras.Model(net.input, [net.get_layer("avg_pool").output,
+                                            net.get_layer("predictions").output])
+        self._fn = tf.function(lambda x: self._net(to_rgb_299(x), training=False),
+                               reduce_retracing=True)
+
+    def __call__(self, images):
+        feats, probs = self._fn(tf.convert_to_tensor(images, tf.float32))
+        return {"features": feats.numpy(), "probs": probs.numpy()}
