@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from tfgan_suite import data
-from tfgan_suite.data import folder, tfds_source, toy
+from tfgan_suite.data import tfds_source, toy
 from tfgan_suite.errors import DataError
 
 

@@ -7,10 +7,11 @@ Hyper-parameter flags default to None, meaning "the model's default".
 """
 import sys
 
-from absl import flags
+from absl import flags, logging
 
 from tfgan_suite import models  # noqa: F401  (model modules define their flags)
 from tfgan_suite import networks
+from tfgan_suite.errors import ConfigError, DataError
 from tfgan_suite.metrics.evaluation import DEFAULT_STATS_DIR, EXTRACTORS
 
 flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, samples, TensorBoard "
@@ -68,3 +69,19 @@ def fail(error):
     """Print a bad-input error in one line and exit with status 2."""
     print(f"error: {error}", file=sys.stderr, flush=True)
     raise SystemExit(2)
+
+
+def app_main(body):
+    """An ``absl.app`` main running ``body()``: quiet TF INFO logs unless
+    ``--verbosity`` is given, bad input reported in one line (``fail``)."""
+
+    def main(argv):
+        del argv
+        if not flags.FLAGS["verbosity"].present:
+            logging.set_verbosity(logging.WARNING)  # TF's INFO lines drown the progress bar
+        try:
+            body()
+        except (ConfigError, DataError) as e:
+            fail(e)
+
+    return main

@@ -15,10 +15,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ INFO/WARNING lines
 
-from absl import app, flags, logging  # noqa: E402
+from absl import app, flags  # noqa: E402
 
 from tfgan_suite import cli  # noqa: E402
-from tfgan_suite.errors import ConfigError, DataError  # noqa: E402
+from tfgan_suite.errors import ConfigError  # noqa: E402
 from tfgan_suite.metrics import evaluation  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -62,14 +62,7 @@ def run_evaluation():
     return result
 
 
-def main(argv):
-    del argv
-    if not FLAGS["verbosity"].present:
-        logging.set_verbosity(logging.WARNING)
-    try:
-        run_evaluation()
-    except (ConfigError, DataError) as e:
-        cli.fail(e)
+main = cli.app_main(run_evaluation)
 
 
 def run():

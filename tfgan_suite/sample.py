@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 from absl import app, flags
 
 from tfgan_suite import cli
-from tfgan_suite.errors import ConfigError, DataError
+from tfgan_suite.errors import ConfigError
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("num", 64, "Samples (rows with --interpolate).", lower_bound=1)
@@ -69,19 +69,18 @@ def write(out, samples, cols=None):
         visualize.save_png(out, visualize.plot_points(samples))
 
 
-def main(argv):
-    del argv
-    try:
-        if not FLAGS.model_dir:
-            raise ConfigError("--model_dir is required")
-        import tfgan_suite
-        model = tfgan_suite.load_model(FLAGS.model_dir, FLAGS.checkpoint)
-        samples, cols = sample(model, FLAGS.num, FLAGS.seed, FLAGS.interpolate, FLAGS.steps)
-        write(FLAGS.out, samples, cols)
-        print(f"Wrote {FLAGS.out}: {samples.shape[0]} samples of shape {samples.shape[1:]} "
-              f"from step {model.step} of {FLAGS.model_dir}")
-    except (ConfigError, DataError) as e:
-        cli.fail(e)
+def sample_main():
+    if not FLAGS.model_dir:
+        raise ConfigError("--model_dir is required")
+    import tfgan_suite
+    model = tfgan_suite.load_model(FLAGS.model_dir, FLAGS.checkpoint)
+    samples, cols = sample(model, FLAGS.num, FLAGS.seed, FLAGS.interpolate, FLAGS.steps)
+    write(FLAGS.out, samples, cols)
+    print(f"Wrote {FLAGS.out}: {samples.shape[0]} samples of shape {samples.shape[1:]} "
+          f"from step {model.step} of {FLAGS.model_dir}")
+
+
+main = cli.app_main(sample_main)
 
 
 def run():

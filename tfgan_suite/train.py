@@ -114,16 +114,6 @@ def write_flags(model_dir, hparams):
     md.atomic_write_text(os.path.join(model_dir, "flags.txt"), "\n".join(sorted(set(lines))) + "\n")
 
 
-def main(argv):
-    del argv
-    if not FLAGS["verbosity"].present:
-        logging.set_verbosity(logging.WARNING)  # TF's INFO lines drown the progress bar
-    try:
-        train()
-    except (ConfigError, DataError) as e:
-        cli.fail(e)
-
-
 def train():
     import keras
     import numpy as np
@@ -263,6 +253,9 @@ def periodic_evaluation(model, source, dataset_spec, model_dir, writer):
     best = tf.train.CheckpointManager(tf.train.Checkpoint(**model.checkpoint_items()),
                                       os.path.join(model_dir, "best"), max_to_keep=1)
     return callbacks.PeriodicEvaluation(FLAGS.eval_every, measure, writer, best)
+
+
+main = cli.app_main(train)
 
 
 def run():

@@ -45,7 +45,8 @@ def make_extractor(name, dataset_spec="", inception_weights="imagenet", inceptio
         if not inception_graph:
             raise ConfigError("--extractor=inception_graph needs --inception_graph=PATH "
                               "(classify_image_graph_def.pb)")
-        raise ConfigError("--extractor=inception_graph is not implemented yet")
+        from tfgan_suite.metrics.inception import InceptionGraphExtractor
+        return InceptionGraphExtractor(inception_graph)
     from tfgan_suite.metrics.inception import InceptionExtractor
     return InceptionExtractor(inception_weights)
 

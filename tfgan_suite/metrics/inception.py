@@ -78,3 +78,55 @@ class InceptionExtractor:
     def __call__(self, images):
         feats, probs = self._fn(tf.convert_to_tensor(images, tf.float32))
         return {"features": feats.numpy(), "probs": probs.numpy()}
+
+
+class InceptionGraphExtractor:
+    """Features from the original 2015 TF Inception graph (``classify_image_graph_def.pb``).
+
+    The graph TTUR, TF-GAN and clean-fid's ``legacy_tensorflow`` mode use, so
+    FID and IS are comparable with published tables. It is loaded from a local
+    path (``--inception_graph=PATH``; nothing is downloaded). Images in [-1, 1]
+    are fed as [0, 255] RGB into ``ExpandDims:0``, where the graph itself
+    resizes them to 299 x 299 (bilinear) and normalises them; features are
+    ``pool_3:0`` (2048); class probabilities are softmax(pool3 . W) with W the
+    graph's ``softmax/weights`` (1008 classes, no bias), as in the Inception
+    Score code of Salimans et al. The graph has a static batch of 1, so images
+    are fed one at a time. Loading a frozen TF1 graph needs
+    ``tf.compat.v1.wrap_function`` (the only public way to call one in TF2).
+    """
+
+    feature_dim = 2048
+    INPUT, POOL, WEIGHTS = "ExpandDims:0", "pool_3:0", "softmax/weights:0"
+
+    def __init__(self, path):
+        if not path or not os.path.exists(path):
+            raise ConfigError(f"--inception_graph={path}: no such file (the 2015 "
+                              f"classify_image_graph_def.pb, from inception-2015-12-05.tgz)")
+        from tensorflow.core.framework import graph_pb2
+        graph_def = graph_pb2.GraphDef()
+        with open(path, "rb") as f:
+            graph_def.ParseFromString(f.read())
+        names = {n.name for n in graph_def.node}
+        missing = [t for t in (self.INPUT, self.POOL, self.WEIGHTS) if t.split(":")[0] not in names]
+        if missing:
+            raise ConfigError(f"--inception_graph={path} is not the 2015 Inception graph: "
+                              f"no {', '.join(missing)}")
+
+        def imported(image):
+            pool, weights = tf.graph_util.import_graph_def(
+                graph_def, input_map={self.INPUT: image},
+                return_elements=[self.POOL, self.WEIGHTS], name="")
+            feats = tf.reshape(pool, (-1, self.feature_dim))
+            return feats, tf.nn.softmax(tf.matmul(feats, weights))
+
+        self._fn = tf.compat.v1.wrap_function(
+            imported, [tf.TensorSpec((1, None, None, 3), tf.float32)])
+        self.id = f"inception_2015_graph-{file_digest(path)}"
+
+    def __call__(self, images):
+        x = tf.convert_to_tensor(images, tf.float32)
+        if x.shape[-1] == 1:
+            x = tf.tile(x, [1, 1, 1, 3])
+        x = (x + 1.0) * 127.5
+        feats, probs = zip(*(self._fn(x[i:i + 1]) for i in range(x.shape[0])))
+        return {"features": tf.concat(feats, 0).numpy(), "probs": tf.concat(probs, 0).numpy()}
