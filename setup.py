@@ -25,7 +25,7 @@ setup(
         "tensorboard",
     ],
     extras_require={
-        "test": ["pytest>=7", "scipy"],
+        "test": ["pytest>=7", "scipy", "ai-edge-litert"],
         "litert": ["ai-edge-litert"],
     },
     entry_points={
@@ -33,6 +33,7 @@ setup(
             "tfgan-train=tfgan_suite.train:run",
             "tfgan-sample=tfgan_suite.sample:run",
             "tfgan-evaluate=tfgan_suite.evaluate:run",
+            "tfgan-export=tfgan_suite.export:run",
         ],
     },
 )

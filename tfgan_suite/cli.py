@@ -11,7 +11,7 @@ from absl import flags, logging
 
 from tfgan_suite import models  # noqa: F401  (model modules define their flags)
 from tfgan_suite import networks
-from tfgan_suite.errors import ConfigError, DataError
+from tfgan_suite.errors import ConfigError, DataError, ExportError
 from tfgan_suite.metrics.evaluation import DEFAULT_STATS_DIR, EXTRACTORS
 
 flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, samples, TensorBoard "
@@ -81,7 +81,7 @@ def app_main(body):
             logging.set_verbosity(logging.WARNING)  # TF's INFO lines drown the progress bar
         try:
             body()
-        except (ConfigError, DataError) as e:
+        except (ConfigError, DataError, ExportError) as e:
             fail(e)
 
     return main

@@ -7,3 +7,7 @@ class ConfigError(ValueError):
 
 class DataError(ValueError):
     """A dataset that cannot be read; the message names the spec or file."""
+
+
+class ExportError(RuntimeError):
+    """An export that cannot be made; nothing was (half-)written."""

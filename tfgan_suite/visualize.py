@@ -4,8 +4,6 @@ Everything is drawn with NumPy and written with ``tf.io.encode_png`` (no
 plotting dependency), through a temporary file and a rename.
 """
 import math
-import os
-import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -38,12 +36,8 @@ def save_png(path, image):
     image = np.asarray(image, np.uint8)
     if image.ndim == 2:
         image = image[..., None]
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".png")
-    with os.fdopen(fd, "wb") as f:
-        f.write(tf.io.encode_png(image).numpy())
-    os.replace(tmp, path)
+    from tfgan_suite.model_dir import atomic_write
+    atomic_write(path, tf.io.encode_png(image).numpy())
 
 
 def _extent(*arrays, margin=0.1):

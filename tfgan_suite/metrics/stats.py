@@ -4,13 +4,14 @@
 for the mean and covariance (FID), plus, when asked, the features themselves up
 to a limit (KID, precision/recall). Images are never stored.
 """
+import io
 import os
-import tempfile
 
 import numpy as np
 from absl import logging
 
 from tfgan_suite.errors import ConfigError
+from tfgan_suite.model_dir import atomic_write
 
 
 class FeatureStats:
@@ -58,13 +59,11 @@ class FeatureStats:
 def save_stats(path, stats, extractor_id, dataset, split, features=None):
     """Write mean, covariance, count and provenance (and optionally the
     features, for KID and precision/recall) atomically to ``path`` (.npz)."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".npz")
-    with os.fdopen(fd, "wb") as f:
-        extra = {} if features is None else {"features": features}
-        np.savez(f, mu=stats.mean, sigma=stats.cov, count=stats.count,
-                 extractor=extractor_id, dataset=dataset, split=split, **extra)
-    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    extra = {} if features is None else {"features": features}
+    np.savez(buffer, mu=stats.mean, sigma=stats.cov, count=stats.count,
+             extractor=extractor_id, dataset=dataset, split=split, **extra)
+    atomic_write(path, buffer.getvalue())
 
 
 def load_stats(path, extractor_id):

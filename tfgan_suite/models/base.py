@@ -260,6 +260,24 @@ class GANModel(keras.Model):
         """
         return self.generate(num, seed=seed).numpy()
 
+    # ---------------------------------------------------------------- serving
+    #: What the exported generator takes: "unconditional" (z), "conditional"
+    #: (z, labels) or "image_to_image" (images).
+    export_kind = "unconditional"
+
+    def serving_input_signature(self, batch=None):
+        """Named TensorSpecs of the ``serving_default`` signature."""
+        return [tf.TensorSpec((batch, self.latent_dim), tf.float32, name="z")]
+
+    def serve(self, z):
+        """Images in [-1, 1] for the serving inputs (inference mode)."""
+        return self.generator(z, training=False)
+
+    def random_serving_inputs(self, num_samples, seed):
+        """Serving inputs drawn inside the graph (the ``generate`` signature)."""
+        return [tf.random.stateless_normal(tf.stack([num_samples, self.latent_dim]),
+                                           tf.stack([seed, 0]))]
+
     # --------------------------------------------------------------- training
     def discriminator_loss(self, real, fake, real_output, fake_output):
         """Return (loss, extra_logs). Override."""

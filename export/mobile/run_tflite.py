@@ -1,0 +1,62 @@
+r"""Run an exported TFLite generator with LiteRT (the phone runtime, in Python).
+
+    pip install "tfgan-suite[litert]"
+    python export/mobile/run_tflite.py --model=exports/dcgan.tflite --num=16 --out=tflite.png
+    python export/mobile/run_tflite.py --model=exports/dcgan_int8.tflite --seed=3 --out=int8.png
+
+Loads the model with ``ai_edge_litert.interpreter.Interpreter``, feeds noise
+drawn with NumPy (one call per image: the exported batch is static, 1 by
+default) to its ``serving_default`` signature and writes the ``images_uint8``
+outputs as one PNG grid.
+"""
+import argparse
+import math
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "serving"))
+from client_rest import write_png  # noqa: E402
+
+
+def generate(model_path, num, seed):
+    from ai_edge_litert.interpreter import Interpreter
+    interpreter = Interpreter(model_path=model_path)
+    runner = interpreter.get_signature_runner("serving_default")
+    (name, detail), = runner.get_input_details().items()
+    shape = tuple(detail["shape"])
+    rng = np.random.default_rng(seed)
+    images = []
+    while len(images) < num:
+        out = runner(**{name: rng.standard_normal(shape).astype(np.float32)})
+        images.extend(out["images_uint8"])
+    return np.stack(images[:num])
+
+
+def grid(images):
+    n, h, w, c = images.shape
+    cols = int(math.ceil(math.sqrt(n)))
+    rows = int(math.ceil(n / cols))
+    out = np.full((rows * h, cols * w, c), 255, np.uint8)
+    for i, image in enumerate(images):
+        r, k = divmod(i, cols)
+        out[r * h:(r + 1) * h, k * w:(k + 1) * w] = image
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--num", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="tflite.png")
+    args = parser.parse_args(argv)
+    images = generate(args.model, args.num, args.seed)
+    write_png(args.out, grid(images))
+    print(f"wrote {args.out}: {len(images)} images of {images.shape[1:]}")
+    return images
+
+
+if __name__ == "__main__":
+    main()
