@@ -63,6 +63,10 @@ flags.DEFINE_integer("g_filters", None, "dcgan: generator width (channels of its
 flags.DEFINE_integer("d_filters", None, "dcgan: discriminator width (channels of its first "
                      "layer).", lower_bound=1)
 flags.DEFINE_integer("kernel_size", None, "dcgan: convolution kernel size.", lower_bound=1)
+flags.DEFINE_enum("d_norm", None, ["batch", "layer", "none"], "dcgan: normalisation in the "
+                  "discriminator/critic.")
+flags.DEFINE_boolean("d_spectral_norm", None, "Spectral normalisation of every discriminator "
+                     "layer (keras.layers.SpectralNormalization).")
 
 
 def fail(error):

@@ -60,3 +60,63 @@ GENERATOR_LOSSES = {
     "minimax": minimax_generator_loss,
     "non_saturating": non_saturating_generator_loss,
 }
+
+
+# --------------------------------------------------------------- Wasserstein
+def wasserstein_critic_loss(real_scores, fake_scores):
+    """WGAN critic loss (Arjovsky et al. 2017): the critic maximises
+    E[D(x)] - E[D(G(z))], i.e. minimises L_D = E[D(G(z))] - E[D(x)]."""
+    return _mean(fake_scores) - _mean(real_scores)
+
+
+def wasserstein_generator_loss(fake_scores):
+    """WGAN generator loss: L_G = -E[D(G(z))]."""
+    return -_mean(fake_scores)
+
+
+# ------------------------------------------------------------- least squares
+def least_squares_discriminator_loss(real_out, fake_out, a=0.0, b=1.0):
+    """LSGAN (Mao et al. 2017, eq. 2): L_D = 1/2 E[(D(x) - b)^2] + 1/2 E[(D(G(z)) - a)^2]."""
+    return (0.5 * _mean(tf.square(tf.cast(real_out, tf.float32) - b))
+            + 0.5 * _mean(tf.square(tf.cast(fake_out, tf.float32) - a)))
+
+
+def least_squares_generator_loss(fake_out, c=1.0):
+    """LSGAN: L_G = 1/2 E[(D(G(z)) - c)^2]."""
+    return 0.5 * _mean(tf.square(tf.cast(fake_out, tf.float32) - c))
+
+
+# ---------------------------------------------------------------------- hinge
+def hinge_discriminator_loss(real_out, fake_out):
+    """Hinge loss (Lim & Ye 2017; Miyato et al. 2018):
+    L_D = E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]."""
+    return (_mean(tf.nn.relu(1.0 - tf.cast(real_out, tf.float32)))
+            + _mean(tf.nn.relu(1.0 + tf.cast(fake_out, tf.float32))))
+
+
+def hinge_generator_loss(fake_out):
+    """Hinge generator loss: L_G = -E[D(G(z))]."""
+    return -_mean(fake_out)
+
+
+# ------------------------------------------------------------ energy-based
+def reconstruction_energy(x, reconstruction, norm="l2"):
+    """Per-sample autoencoder energy: mean over all non-batch axes of
+    (x - D(x))^2 (EBGAN, ``l2``) or |x - D(x)| (BEGAN, ``l1``)."""
+    diff = tf.cast(x, tf.float32) - tf.cast(reconstruction, tf.float32)
+    diff = tf.square(diff) if norm == "l2" else tf.abs(diff)
+    return tf.reduce_mean(diff, axis=list(range(1, diff.shape.rank)))
+
+
+def pulling_away_term(codes):
+    """EBGAN's pulling-away term (Zhao et al. 2017, eq. 6):
+
+        PT = 1 / (N (N - 1)) * sum_{i != j} (s_i . s_j / (|s_i| |s_j|))^2
+
+    over the encoder codes s of a batch: 0 when the codes are orthogonal,
+    positive when samples share directions (mode collapse)."""
+    s = tf.reshape(tf.cast(codes, tf.float32), (tf.shape(codes)[0], -1))
+    s = tf.math.l2_normalize(s, axis=1)
+    cos2 = tf.square(tf.matmul(s, s, transpose_b=True))
+    n = tf.cast(tf.shape(s)[0], tf.float32)
+    return (tf.reduce_sum(cos2) - tf.linalg.trace(cos2)) / (n * (n - 1.0))

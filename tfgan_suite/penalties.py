@@ -22,8 +22,60 @@ def r1_penalty(critic, real, training=True):
     data makes the GAN game locally convergent where plain gradient descent
     circles around the equilibrium.
     """
-    real = tf.convert_to_tensor(real)
+    grads = _input_gradients(critic, tf.cast(real, tf.float32), training)
+    return 0.5 * tf.reduce_mean(_per_sample_sq_norm(grads))
+
+
+def _input_gradients(critic, points, training):
+    points = tf.convert_to_tensor(points)
     with tf.GradientTape() as tape:
-        tape.watch(real)
-        out = tf.reduce_sum(tf.cast(critic(real, training=training), tf.float32))
-    return 0.5 * tf.reduce_mean(_per_sample_sq_norm(tape.gradient(out, real)))
+        tape.watch(points)
+        out = tf.reduce_sum(tf.cast(critic(points, training=training), tf.float32))
+    return tape.gradient(out, points)
+
+
+def _per_sample_uniform(batch_like, seed):
+    import keras
+    shape = [tf.shape(batch_like)[0]] + [1] * (batch_like.shape.rank - 1)
+    return keras.random.uniform(shape, seed=seed, dtype=batch_like.dtype)
+
+
+def gradient_penalty(critic, real, fake, seed=None, target=1.0, training=True):
+    """WGAN-GP penalty (Gulrajani et al., NeurIPS 2017, Algorithm 1).
+
+        GP = E_x_hat[ (||grad_x_hat D(x_hat)||_2 - target)^2 ],
+        x_hat = eps * x + (1 - eps) * G(z),   eps ~ U[0, 1], one per sample
+
+    The norm is per sample over all non-batch axes (an image's gradient is one
+    vector). The caller multiplies by lambda (10 in the paper). ``seed``: a
+    ``keras.random.SeedGenerator`` (or int) for eps.
+    """
+    real = tf.cast(real, tf.float32)
+    fake = tf.cast(fake, tf.float32)
+    eps = _per_sample_uniform(real, seed)
+    x_hat = eps * real + (1.0 - eps) * fake
+    norm = tf.sqrt(_per_sample_sq_norm(_input_gradients(critic, x_hat, training)) + 1e-12)
+    return tf.reduce_mean(tf.square(norm - target))
+
+
+def dragan_penalty(critic, real, seed=None, scale=0.5, target=1.0, training=True):
+    """DRAGAN penalty (Kodali et al., 2017): the gradient penalty at points
+    perturbed around the data.
+
+        x_p = x + delta,  delta = scale * std(x) * U[0, 1] (one draw per element,
+        std over the whole batch),  penalty = E[ (||grad D(x_p)||_2 - target)^2 ]
+
+    The caller multiplies by lambda (10 in the paper).
+    """
+    import keras
+    real = tf.cast(real, tf.float32)
+    delta = scale * tf.math.reduce_std(real) * keras.random.uniform(tf.shape(real), seed=seed)
+    norm = tf.sqrt(_per_sample_sq_norm(_input_gradients(critic, real + delta, training)) + 1e-12)
+    return tf.reduce_mean(tf.square(norm - target))
+
+
+def clip_weights(model, c):
+    """WGAN weight clipping (Arjovsky et al. 2017, Algorithm 1): every trainable
+    weight w <- clip(w, -c, c) (c = 0.01 in the paper)."""
+    for variable in model.trainable_variables:
+        variable.assign(tf.clip_by_value(variable, -c, c))

@@ -287,6 +287,16 @@ class GANModel(keras.Model):
         """Return (loss, extra_logs). Override."""
         raise NotImplementedError
 
+    def losses_on(self, real, z):
+        """(discriminator loss, generator loss) on a fixed batch and noise,
+        without updating anything (both networks in training mode)."""
+        fake = call_frozen(self.generator, z)
+        real_output = call_frozen(self.discriminator, real)
+        fake_output = call_frozen(self.discriminator, fake)
+        d_loss, _ = self.discriminator_loss(real, fake, real_output, fake_output)
+        g_loss, _ = self.generator_loss(real, fake, fake_output)
+        return float(d_loss), float(g_loss)
+
     def after_discriminator_update(self):
         """Hook run after every discriminator update (e.g. weight clipping)."""
 

@@ -29,7 +29,8 @@ GAN_DEFAULTS = dict(architecture="mlp", generator_loss="non_saturating",
                     g_hidden_units=(256, 512, 1024), d_hidden_units=(512, 256),
                     g_batchnorm=True, g_activation="relu", d_dropout=0.0,
                     d_minibatch_std=False,
-                    g_filters=64, d_filters=64, kernel_size=4)
+                    g_filters=64, d_filters=64, kernel_size=4,
+                    d_norm="batch", d_spectral_norm=False)
 
 
 @register("gan", default_dataset="bundled:mnist",
@@ -38,20 +39,21 @@ GAN_DEFAULTS = dict(architecture="mlp", generator_loss="non_saturating",
 class GAN(GANModel):
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
 
+    #: Defaults for low-dimensional (toy) data: small MLPs, as in the
+    #: mode-collapse studies (Metz et al. 2017), LeakyReLU so no unit of a
+    #: low-dimensional generator dies, no BatchNorm (it would couple the
+    #: samples of a batch).
+    VECTOR_NETWORK = dict(architecture="mlp", latent_dim=8, g_hidden_units=(128, 128),
+                          d_hidden_units=(128, 128), g_batchnorm=False,
+                          g_activation="leaky_relu")
+    #: Model-specific toy defaults. For the original GAN the minibatch-std
+    #: feature in D: without it the plain game circles around the target's
+    #: spread instead of settling on it (tests/test_gaussian1d.py, README).
+    VECTOR_EXTRA = dict(d_minibatch_std=True, g_learning_rate=5e-4, d_learning_rate=5e-4)
+
     @classmethod
     def data_defaults(cls, data_kind):
-        if data_kind == "vector":
-            # Small MLPs for low-dimensional toy data (as in the mode-collapse
-            # studies of Metz et al. 2017), LeakyReLU so that no unit of a
-            # low-dimensional generator dies, no BatchNorm (it would couple the
-            # samples of a batch), and the minibatch-std feature in D: without
-            # it the plain game circles around the target's spread instead of
-            # settling on it (see tests/test_gaussian1d.py and the README).
-            return dict(latent_dim=8, g_hidden_units=(128, 128),
-                        d_hidden_units=(128, 128), g_batchnorm=False,
-                        g_activation="leaky_relu", d_minibatch_std=True,
-                        g_learning_rate=5e-4, d_learning_rate=5e-4)
-        return {}
+        return {**cls.VECTOR_NETWORK, **cls.VECTOR_EXTRA} if data_kind == "vector" else {}
 
     @classmethod
     def validate_hparams(cls, hp):
@@ -62,6 +64,8 @@ class GAN(GANModel):
         if hp["generator_loss"] not in losses.GENERATOR_LOSSES:
             raise ConfigError(f"--generator_loss={hp['generator_loss']!r} is not one of "
                               f"{sorted(losses.GENERATOR_LOSSES)}")
+        if hp["d_norm"] not in ("batch", "layer", "none"):
+            raise ConfigError(f"--d_norm={hp['d_norm']!r} is not one of batch, layer, none")
         if not 0.0 <= hp["label_smoothing"] < 1.0:
             raise ConfigError(f"--label_smoothing must be in [0, 1), got {hp['label_smoothing']}")
 
@@ -79,16 +83,23 @@ class GAN(GANModel):
 
     @classmethod
     def build_networks(cls, hp, data_shape):
+        return cls.build_generator(hp, data_shape), cls.build_discriminator(hp, data_shape)
+
+    @classmethod
+    def build_generator(cls, hp, data_shape):
         if hp["architecture"] == "dcgan":
-            return (networks.dcgan_generator(hp["latent_dim"], data_shape,
-                                             hp["g_filters"], hp["kernel_size"]),
-                    networks.dcgan_discriminator(data_shape, hp["d_filters"],
-                                                 hp["kernel_size"]))
-        return (networks.mlp_generator(hp["latent_dim"], data_shape,
-                                       hp["g_hidden_units"], hp["g_batchnorm"],
-                                       hp["g_activation"]),
-                networks.mlp_discriminator(data_shape, hp["d_hidden_units"],
-                                           hp["d_dropout"], hp["d_minibatch_std"]))
+            return networks.dcgan_generator(hp["latent_dim"], data_shape, hp["g_filters"],
+                                            hp["kernel_size"])
+        return networks.mlp_generator(hp["latent_dim"], data_shape, hp["g_hidden_units"],
+                                      hp["g_batchnorm"], hp["g_activation"])
+
+    @classmethod
+    def build_discriminator(cls, hp, data_shape):
+        if hp["architecture"] == "dcgan":
+            return networks.dcgan_discriminator(data_shape, hp["d_filters"], hp["kernel_size"],
+                                                hp["d_norm"], hp["d_spectral_norm"])
+        return networks.mlp_discriminator(data_shape, hp["d_hidden_units"], hp["d_dropout"],
+                                          hp["d_minibatch_std"], hp["d_spectral_norm"])
 
     def discriminator_loss(self, real, fake, real_output, fake_output):
         loss = losses.minimax_discriminator_loss(

@@ -63,9 +63,21 @@ def dcgan_generator(latent_dim, image_shape, filters=64, kernel_size=4,
     return keras.Model(z, x, name=name)
 
 
-def dcgan_discriminator(image_shape, filters=64, kernel_size=4,
-                        name="discriminator"):
-    """image [B, H, W, C] -> one logit per sample [B, 1]."""
+def _maybe_sn(layer, spectral_norm):
+    return layers.SpectralNormalization(layer) if spectral_norm else layer
+
+
+def dcgan_discriminator(image_shape, filters=64, kernel_size=4, norm="batch",
+                        spectral_norm=False, name="discriminator"):
+    """image [B, H, W, C] -> one logit (or critic score) per sample [B, 1].
+
+    ``norm``: "batch" (DCGAN), "layer" (WGAN-GP's critic: BatchNorm would make
+    each sample's score depend on the batch, which the per-sample gradient
+    penalty assumes it does not) or "none". ``spectral_norm`` wraps every
+    convolution in ``keras.layers.SpectralNormalization`` (SNGAN).
+    """
+    if norm not in ("batch", "layer", "none"):
+        raise ValueError(f"norm must be batch, layer or none, got {norm!r}")
     h, w, c = image_shape
     if h != w:
         raise ValueError(f"DCGAN expects square images, got {h}x{w}")
@@ -74,15 +86,18 @@ def dcgan_discriminator(image_shape, filters=64, kernel_size=4,
     x = x_in
     ch = filters
     for i in range(n):
-        x = layers.Conv2D(ch, kernel_size, strides=2, padding="same",
-                          use_bias=i == 0, kernel_initializer=_init(),
-                          name=f"down_{i}")(x)
-        if i > 0:  # no BatchNorm on the input layer
+        normalise = i > 0 and norm != "none"  # no normalisation on the input layer
+        x = _maybe_sn(layers.Conv2D(ch, kernel_size, strides=2, padding="same",
+                                    use_bias=not normalise, kernel_initializer=_init(),
+                                    name=f"down_{i}"), spectral_norm)(x)
+        if normalise and norm == "batch":
             x = layers.BatchNormalization(name=f"down_{i}_bn")(x)
+        elif normalise:
+            x = layers.LayerNormalization(axis=[1, 2, 3], name=f"down_{i}_ln")(x)
         x = layers.LeakyReLU(0.2, name=f"down_{i}_lrelu")(x)
         ch *= 2
-    x = layers.Conv2D(1, base, padding="valid", kernel_initializer=_init(),
-                      name="logit_conv")(x)
+    x = _maybe_sn(layers.Conv2D(1, base, padding="valid", kernel_initializer=_init(),
+                                name="logit_conv"), spectral_norm)(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Activation("linear", dtype="float32", name="logit")(x)
     return keras.Model(x_in, x, name=name)

@@ -29,21 +29,25 @@ def mlp_generator(latent_dim, output_shape, hidden_units=(256, 512, 1024),
 
 
 def mlp_discriminator(input_shape, hidden_units=(512, 256), dropout=0.0,
-                      minibatch_std=False, name="discriminator"):
+                      minibatch_std=False, spectral_norm=False, name="discriminator"):
     """x -> flatten -> Dense/LeakyReLU(0.2) blocks -> one logit per sample.
 
     ``minibatch_std`` appends the batch's standard deviation to the input
     (Karras et al. 2018), which lets D see a too-narrow or collapsed batch.
+    ``spectral_norm`` wraps every Dense layer in ``keras.layers.SpectralNormalization``.
     """
+    def sn(layer):
+        return layers.SpectralNormalization(layer) if spectral_norm else layer
+
     x_in = keras.Input(tuple(input_shape), name="x")
     x = layers.Flatten(name="flatten")(x_in)
     if minibatch_std:
         x = MinibatchStdDev(name="minibatch_std")(x)
     for i, units in enumerate(hidden_units):
-        x = layers.Dense(units, name=f"dense_{i}")(x)
+        x = sn(layers.Dense(units, name=f"dense_{i}"))(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
-    x = layers.Dense(1, name="logit")(x)
+    x = sn(layers.Dense(1, name="logit"))(x)
     x = layers.Activation("linear", dtype="float32", name="logit_f32")(x)
     return keras.Model(x_in, x, name=name)

@@ -1,0 +1,58 @@
+"""EBGAN (Zhao, Mathieu & LeCun, ICLR 2017).
+
+The discriminator is an autoencoder; its energy is the reconstruction error
+D(x) = mean (x - Dec(Enc(x)))^2. With margin m:
+
+    L_D = D(x) + max(0, m - D(G(z))),    L_G = D(G(z)) + lambda_pt * PT(Enc(G(z)))
+
+The pulling-away term PT (``losses.pulling_away_term``, weight 0.1) pushes the
+encoder codes of a generated batch apart, against mode collapse. Adam(2e-4,
+beta1=0.5). ``--ebgan_margin`` default 1.0 (energies are per-pixel means of
+images in [-1, 1]).
+"""
+import tensorflow as tf
+from absl import flags
+
+from tfgan_suite import losses, networks
+from tfgan_suite.models.gan import GAN, GAN_DEFAULTS
+from tfgan_suite.registry import register
+
+flags.DEFINE_float("ebgan_margin", None, "ebgan: margin m (default 1.0).")
+flags.DEFINE_float("pt_weight", None, "ebgan: weight of the pulling-away term (default 0.1).")
+flags.DEFINE_integer("code_dim", None, "ebgan/began: autoencoder code size.", lower_bound=1)
+
+AUTOENCODER_DEFAULTS = dict(GAN_DEFAULTS, architecture="dcgan", code_dim=64)
+
+
+class AutoencoderGAN(GAN):
+    """Energy-based GANs: the discriminator is an autoencoder returning [reconstruction, code]."""
+
+    VECTOR_EXTRA = dict(g_learning_rate=5e-4, d_learning_rate=5e-4, code_dim=16)
+    energy_norm = "l2"
+
+    @classmethod
+    def build_discriminator(cls, hp, data_shape):
+        return networks.autoencoder_discriminator(
+            data_shape, hp["code_dim"], hp["d_filters"], hp["d_hidden_units"],
+            hp["kernel_size"], mlp=hp["architecture"] == "mlp")
+
+    def energy(self, x, output):
+        return losses.reconstruction_energy(x, output[0], self.energy_norm)
+
+
+@register("ebgan", default_dataset="bundled:mnist",
+          description="Energy-based GAN with the pulling-away term (Zhao et al. 2017)",
+          defaults=dict(AUTOENCODER_DEFAULTS, ebgan_margin=1.0, pt_weight=0.1))
+class EBGAN(AutoencoderGAN):
+    metric_names = ("d_loss", "g_loss", "energy_real", "energy_fake", "pulling_away")
+
+    def discriminator_loss(self, real, fake, real_output, fake_output):
+        e_real = tf.reduce_mean(self.energy(real, real_output))
+        e_fake = self.energy(fake, fake_output)
+        loss = e_real + tf.reduce_mean(tf.nn.relu(self.hparams["ebgan_margin"] - e_fake))
+        return loss, {"energy_real": e_real, "energy_fake": tf.reduce_mean(e_fake)}
+
+    def generator_loss(self, real, fake, fake_output):
+        pt = losses.pulling_away_term(fake_output[1])
+        loss = tf.reduce_mean(self.energy(fake, fake_output)) + self.hparams["pt_weight"] * pt
+        return loss, {"pulling_away": pt}

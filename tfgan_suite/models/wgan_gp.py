@@ -1,0 +1,42 @@
+"""WGAN-GP (Gulrajani et al., NeurIPS 2017), Algorithm 1.
+
+The WGAN critic objective plus a gradient penalty lambda * E[(||grad
+D(x_hat)||_2 - 1)^2] at x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1] one per
+sample, the norm per sample over all non-batch axes
+(``penalties.gradient_penalty``). Defaults are the paper's: lambda = 10,
+n_critic = 5, Adam(1e-4, beta1=0, beta2=0.9), and no BatchNorm in the critic
+(``--d_norm=layer`` by default, ``none`` also possible): the penalty is per
+sample, BatchNorm would make each score depend on the whole batch.
+"""
+from absl import flags
+
+from tfgan_suite import penalties
+from tfgan_suite.errors import ConfigError
+from tfgan_suite.models.wgan import WASSERSTEIN_DEFAULTS, WassersteinCritic
+from tfgan_suite.registry import register
+
+flags.DEFINE_float("gp_weight", None, "wgan_gp / dragan: penalty weight lambda (default 10).")
+
+
+@register("wgan_gp", default_dataset="bundled:mnist",
+          description="Wasserstein GAN with gradient penalty (Gulrajani et al. 2017)",
+          defaults=dict(WASSERSTEIN_DEFAULTS, optimizer="adam", g_learning_rate=1e-4,
+                        d_learning_rate=1e-4, beta1=0.0, beta2=0.9, d_norm="layer",
+                        gp_weight=10.0))
+class WGANGP(WassersteinCritic):
+    metric_names = ("d_loss", "g_loss", "wasserstein", "gradient_penalty")
+
+    @classmethod
+    def validate_hparams(cls, hp):
+        super().validate_hparams(hp)
+        if hp["d_norm"] == "batch":
+            raise ConfigError("--model=wgan_gp: the gradient penalty is per sample, so the "
+                              "critic cannot use BatchNorm; use --d_norm=layer or none")
+        if hp["d_minibatch_std"]:
+            raise ConfigError("--model=wgan_gp: --d_minibatch_std couples the samples of a "
+                              "batch, which the per-sample gradient penalty assumes it does not")
+
+    def discriminator_loss(self, real, fake, real_output, fake_output):
+        loss, logs = self.critic_terms(real, fake, real_output, fake_output)
+        gp = penalties.gradient_penalty(self.discriminator, real, fake, seed=self.seed_generator)
+        return loss + self.hparams["gp_weight"] * gp, {**logs, "gradient_penalty": gp}
