@@ -57,7 +57,7 @@ def test_reference_statistics_are_cached_and_reused(tiny_run, tmp_path):
     assert len(os.listdir(tmp_path)) == 1
     assert first == second  # same seed, same samples, same cached real statistics
     assert first["fid"]["value"] > 0 and first["num_fake"] == 60 and first["step"] == 2
-    assert 1.0 <= first["is"]["value"] <= 8.0
+    assert first["is"]["value"] >= 1.0 and first["is"]["value"] <= 8.0
     assert 0.0 <= first["precision"]["value"] <= 1.0
 
 
