@@ -12,7 +12,7 @@ import tensorflow as tf
 from absl import logging
 
 from tfgan_suite import visualize
-from tfgan_suite.model_dir import atomic_write_text
+from tfgan_suite.model_dir import atomic_write
 
 
 class StepCallback(keras.callbacks.Callback):
@@ -162,7 +162,7 @@ class PeriodicEvaluation(StepCallback):
         if fid < self.best:
             self.best = fid
             self.best_manager.save(checkpoint_number=step)
-            atomic_write_text(self.best_json, json.dumps(result, indent=2))
+            atomic_write(self.best_json, json.dumps(result, indent=2))
 
 
 class StopAtStep(keras.callbacks.Callback):

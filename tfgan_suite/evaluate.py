@@ -56,7 +56,7 @@ def run_evaluation():
     result = evaluation.evaluate(model, source, extractor, FLAGS.metrics, FLAGS.num_samples,
                                  FLAGS.eval_batch_size, FLAGS.seed, FLAGS.stats_dir,
                                  FLAGS.split)
-    md.atomic_write_text(os.path.join(FLAGS.model_dir, "metrics.json"),
+    md.atomic_write(os.path.join(FLAGS.model_dir, "metrics.json"),
                          json.dumps(result, indent=2))
     print(format_table(result))
     return result

@@ -36,12 +36,8 @@ def atomic_write(path, data):
         raise
 
 
-def atomic_write_text(path, text):
-    atomic_write(path, text)
-
-
 def write_config(model_dir, **config):
-    atomic_write_text(os.path.join(model_dir, CONFIG), json.dumps(config, indent=2, default=list))
+    atomic_write(os.path.join(model_dir, CONFIG), json.dumps(config, indent=2, default=list))
 
 
 def read_config(model_dir):

@@ -111,7 +111,7 @@ def write_flags(model_dir, hparams):
                 lines.append(f"--{flag.name}" if value else f"--no{flag.name}")
             else:
                 lines.append(f"--{flag.name}={value}")
-    md.atomic_write_text(os.path.join(model_dir, "flags.txt"), "\n".join(sorted(set(lines))) + "\n")
+    md.atomic_write(os.path.join(model_dir, "flags.txt"), "\n".join(sorted(set(lines))) + "\n")
 
 
 def train():

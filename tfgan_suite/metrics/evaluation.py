@@ -86,11 +86,10 @@ def real_statistics(extractor, source, num, batch_size=200, stats_dir=DEFAULT_ST
     """(mu, sigma, features or None) of ``num`` real images, cached as .npz."""
     path = os.path.join(stats_dir, _slug(f"{source.spec}_{split}_{extractor.id}_{num}") + ".npz")
     if os.path.exists(path):
-        mu, sigma, _ = load_stats(path, extractor.id)
-        with np.load(path) as z:
-            if not keep or "features" in z:
-                logging.info("reference statistics from %s", path)
-                return mu, sigma, (z["features"] if keep else None)
+        mu, sigma, _, feats = load_stats(path, extractor.id, features=True)
+        if not keep or feats is not None:
+            logging.info("reference statistics from %s", path)
+            return mu, sigma, (feats if keep else None)
     if source.num_examples is not None and source.num_examples < num:
         raise ConfigError(f"--num_samples={num} but {source.spec} ({split}) has only "
                           f"{source.num_examples} images")

@@ -66,8 +66,9 @@ def save_stats(path, stats, extractor_id, dataset, split, features=None):
     atomic_write(path, buffer.getvalue())
 
 
-def load_stats(path, extractor_id):
-    """(mu, sigma, count) from ``path``; an error if it was made by another extractor."""
+def load_stats(path, extractor_id, features=False):
+    """(mu, sigma, count) from ``path`` - plus the stored features (or None) with
+    ``features=True``; an error if it was made by another extractor."""
     if not os.path.exists(path):
         raise ConfigError(f"reference statistics {path} do not exist")
     with np.load(path) as z:
@@ -76,4 +77,7 @@ def load_stats(path, extractor_id):
             raise ConfigError(f"reference statistics {path} were computed with extractor "
                               f"{made_by!r}, not {extractor_id!r}: the FID would be "
                               f"meaningless; delete the file or pass the matching extractor")
-        return z["mu"], z["sigma"], int(z["count"])
+        stats = (z["mu"], z["sigma"], int(z["count"]))
+        if features:
+            stats += (z["features"] if "features" in z else None,)
+        return stats

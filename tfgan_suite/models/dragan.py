@@ -11,7 +11,7 @@ The penalty is per sample: the critic uses LayerNorm (``--d_norm=layer``).
 from absl import flags
 
 from tfgan_suite import losses, penalties
-from tfgan_suite.models.gan import GAN, GAN_DEFAULTS
+from tfgan_suite.models.gan import GAN, GAN_DEFAULTS, TOY_LEARNING_RATES
 from tfgan_suite.registry import register
 
 
@@ -25,7 +25,7 @@ flags.DEFINE_float("dragan_scale", None, "dragan: perturbation scale c in c * st
                         dragan_scale=0.5))
 class DRAGAN(GAN):
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty")
-    VECTOR_EXTRA = dict(g_learning_rate=5e-4, d_learning_rate=5e-4)
+    VECTOR_EXTRA = TOY_LEARNING_RATES
 
     def discriminator_loss(self, real, fake, real_output, fake_output):
         loss, logs = super().discriminator_loss(real, fake, real_output, fake_output)

@@ -14,7 +14,7 @@ import tensorflow as tf
 from absl import flags
 
 from tfgan_suite import losses, networks
-from tfgan_suite.models.gan import GAN, GAN_DEFAULTS
+from tfgan_suite.models.gan import GAN, GAN_DEFAULTS, TOY_LEARNING_RATES
 from tfgan_suite.registry import register
 
 flags.DEFINE_float("ebgan_margin", None, "ebgan: margin m (default 1.0).")
@@ -27,7 +27,7 @@ AUTOENCODER_DEFAULTS = dict(GAN_DEFAULTS, architecture="dcgan", code_dim=64)
 class AutoencoderGAN(GAN):
     """Energy-based GANs: the discriminator is an autoencoder returning [reconstruction, code]."""
 
-    VECTOR_EXTRA = dict(g_learning_rate=5e-4, d_learning_rate=5e-4, code_dim=16)
+    VECTOR_EXTRA = dict(TOY_LEARNING_RATES, code_dim=16)
     energy_norm = "l2"
 
     @classmethod

@@ -24,7 +24,7 @@ import tensorflow as tf
 from absl import flags
 
 from tfgan_suite.errors import ConfigError
-from tfgan_suite.models.gan import GAN, GAN_DEFAULTS
+from tfgan_suite.models.gan import GAN, GAN_DEFAULTS, TOY_LEARNING_RATES
 from tfgan_suite.registry import register
 
 LOG2 = math.log(2.0)
@@ -70,7 +70,7 @@ flags.DEFINE_enum("divergence", None, sorted(DIVERGENCES), "fgan: the f-divergen
           defaults=dict(GAN_DEFAULTS, architecture="dcgan", divergence="kl"))
 class FGAN(GAN):
     metric_names = ("d_loss", "g_loss", "divergence")
-    VECTOR_EXTRA = dict(g_learning_rate=5e-4, d_learning_rate=5e-4)
+    VECTOR_EXTRA = TOY_LEARNING_RATES
 
     @classmethod
     def validate_hparams(cls, hp):

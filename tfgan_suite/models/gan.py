@@ -24,6 +24,9 @@ flags.DEFINE_float("label_smoothing", None,
                    "gan/dcgan: one-sided label smoothing of D's real target (default 0).")
 
 
+#: Learning rates on the low-dimensional toy sets (faster than the image papers').
+TOY_LEARNING_RATES = dict(g_learning_rate=5e-4, d_learning_rate=5e-4)
+
 GAN_DEFAULTS = dict(architecture="mlp", generator_loss="non_saturating",
                     label_smoothing=0.0,
                     g_hidden_units=(256, 512, 1024), d_hidden_units=(512, 256),
@@ -49,7 +52,7 @@ class GAN(GANModel):
     #: Model-specific toy defaults. For the original GAN the minibatch-std
     #: feature in D: without it the plain game circles around the target's
     #: spread instead of settling on it (tests/test_gaussian1d.py, README).
-    VECTOR_EXTRA = dict(d_minibatch_std=True, g_learning_rate=5e-4, d_learning_rate=5e-4)
+    VECTOR_EXTRA = dict(d_minibatch_std=True, **TOY_LEARNING_RATES)
 
     @classmethod
     def data_defaults(cls, data_kind):

@@ -8,7 +8,7 @@ step (setting C of Miyato et al. 2018). ``sngan`` adds spectral normalisation.
 import tensorflow as tf
 
 from tfgan_suite import losses
-from tfgan_suite.models.gan import GAN, GAN_DEFAULTS
+from tfgan_suite.models.gan import GAN, GAN_DEFAULTS, TOY_LEARNING_RATES
 from tfgan_suite.registry import register
 
 HINGE_DEFAULTS = dict(GAN_DEFAULTS, architecture="dcgan")
@@ -18,7 +18,7 @@ HINGE_DEFAULTS = dict(GAN_DEFAULTS, architecture="dcgan")
           description="GAN with the hinge loss", defaults=HINGE_DEFAULTS)
 class HingeGAN(GAN):
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
-    VECTOR_EXTRA = dict(g_learning_rate=5e-4, d_learning_rate=5e-4)
+    VECTOR_EXTRA = TOY_LEARNING_RATES
 
     def discriminator_loss(self, real, fake, real_output, fake_output):
         return (losses.hinge_discriminator_loss(real_output, fake_output),

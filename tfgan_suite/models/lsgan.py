@@ -12,7 +12,7 @@ from absl import flags
 
 from tfgan_suite import losses
 from tfgan_suite.errors import ConfigError
-from tfgan_suite.models.gan import GAN, GAN_DEFAULTS
+from tfgan_suite.models.gan import GAN, GAN_DEFAULTS, TOY_LEARNING_RATES
 from tfgan_suite.registry import register
 
 CODINGS = {"0,1,1": (0.0, 1.0, 1.0), "-1,1,0": (-1.0, 1.0, 0.0)}
@@ -24,7 +24,7 @@ flags.DEFINE_enum("ls_coding", None, sorted(CODINGS), "lsgan: the (a, b, c) codi
           defaults=dict(GAN_DEFAULTS, architecture="dcgan", ls_coding="0,1,1"))
 class LSGAN(GAN):
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
-    VECTOR_EXTRA = dict(g_learning_rate=5e-4, d_learning_rate=5e-4)
+    VECTOR_EXTRA = TOY_LEARNING_RATES
 
     @classmethod
     def validate_hparams(cls, hp):
