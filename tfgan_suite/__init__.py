@@ -27,16 +27,20 @@ def data_kind_of(shape):
 
 
 def build(name, data_shape=None, *, g_optimizer=None, d_optimizer=None, seed=None,
-          jit_compile=False, steps_per_execution=1, **hparams):
+          jit_compile=False, steps_per_execution=1, data_kind=None, **hparams):
     """Build and compile model ``name`` for data of ``data_shape``.
 
     ``hparams`` override the registry defaults (see
     ``registry.resolve_hparams``); unknown names raise ``ConfigError``.
+    ``data_kind`` ("image", "vector", "paired", "unpaired") defaults to what the
+    shape and the model say (image-to-image models: their first data kind).
     """
     from tfgan_suite.models.base import make_optimizer
     spec = registry.get(name)
     data_shape = tuple(data_shape or spec.default_shape)
-    kind = data_kind_of(data_shape)
+    kind = data_kind or data_kind_of(data_shape)
+    if kind == "image" and getattr(spec.cls, "data_kinds", None):
+        kind = spec.cls.data_kinds[0]
     hp = registry.resolve_hparams(name, hparams, kind)
     spec.cls.check_data(hp, kind, data_shape)
     model = spec.cls.from_hparams(hp, data_shape, seed=seed)

@@ -60,7 +60,8 @@ def load_model(model_dir, checkpoint=None):
     import tfgan_suite
     config = read_config(model_dir)
     model = tfgan_suite.build(config["model"], tuple(config["data_shape"]),
-                              seed=config.get("seed"), **config["hparams"])
+                              seed=config.get("seed"), data_kind=config.get("data_kind"),
+                              **config["hparams"])
     ckpt, manager = checkpoint_manager(model, model_dir)
     path = checkpoint or manager.latest_checkpoint
     if not path:

@@ -4,6 +4,11 @@
     folder:PATH                                   images below PATH (labels from sub-folders)
     bundled:mnist, bundled:fashion_mnist          real data shipped in the package (offline)
     toy:gaussian1d, toy:ring8, toy:grid25         synthetic distributions
+  image-to-image (two domains, see ``pairs``):
+    paired:PATH                                   aligned pairs (A/ + B/, or A|B images)
+    unpaired:PATH                                 trainA/ trainB/ testA/ testB/
+    cycle_gan/horse2zebra, ...                    TFDS CycleGAN sets
+    bundled:edges2shoes, bundled:sneakers2boots, bundled:glyphs2mnist   offline tasks
 
 ``load(spec, ...)`` resolves a spec into a ``DataSource`` (checking that it can
 be read: a missing folder, an unknown name or an offline TFDS download fail
@@ -15,15 +20,18 @@ import difflib
 import tensorflow as tf
 from absl import logging
 
-from tfgan_suite.data import bundled, folder, tfds_source, toy
+from tfgan_suite.data import bundled, bundled_tasks, folder, pairs, tfds_source, toy
 from tfgan_suite.data.images import resize_and_crop, to_channels, to_uint8, to_unit_range
 from tfgan_suite.data.source import DataSource, interleave_for_replicas, log_skipped
 from tfgan_suite.errors import DataError
 
-SCHEMES = ("folder", "bundled", "toy")
+SCHEMES = ("folder", "bundled", "toy", "paired", "unpaired")
 EXAMPLES = ("bundled:mnist", "bundled:fashion_mnist", "toy:gaussian1d", "toy:ring8",
-            "toy:grid25", "folder:PATH", "or a TFDS name (mnist, fashion_mnist, "
-            "cifar10, celeb_a, ...)")
+            "toy:grid25", "folder:PATH", "paired:PATH", "unpaired:PATH",
+            "bundled:edges2shoes", "bundled:sneakers2boots", "bundled:glyphs2mnist",
+            "or a TFDS name (mnist, fashion_mnist, cifar10, celeb_a, cycle_gan/horse2zebra, ...)")
+#: Default image size of image-to-image folders and TFDS sets (the papers' 256).
+PAIR_IMAGE_SIZE = 256
 
 __all__ = ["DataSource", "load", "interleave_for_replicas", "resize_and_crop",
            "to_channels", "to_uint8", "to_unit_range", "SCHEMES"]
@@ -46,17 +54,24 @@ def _check_image_args(image_size, channels):
 
 
 def load(spec, *, split="train", data_dir=None, image_size=None, channels=None,
-         toy_mu=4.0, toy_sigma=0.5):
+         toy_mu=4.0, toy_sigma=0.5, jitter=True, swap=False):
     """Resolve dataset ``spec`` into a ``DataSource``.
 
     ``image_size`` / ``channels`` default to the data's own (28 x 28 x 1 for
-    MNIST, 64 and RGB for folders of images of any size).
+    MNIST, 64 and RGB for folders of images of any size, 256 and RGB for
+    image-to-image folders and TFDS sets). Two-domain data: ``jitter`` stores
+    images at 286/256 of ``image_size`` for the random crop; ``swap`` exchanges
+    domains A and B (``--direction=b2a``).
     """
     _check_image_args(image_size, channels)
     channels = channels or None
     scheme, sep, rest = spec.partition(":")
     if sep and scheme in SCHEMES and not rest:
         raise DataError(f"--dataset={spec!r}: nothing after '{scheme}:'")
+    if (sep and scheme in ("paired", "unpaired")) or spec.startswith("cycle_gan") or (
+            sep and scheme == "bundled" and rest in bundled_tasks.TASKS):
+        return _load_two_domain(spec, scheme, rest, split, data_dir, image_size, channels,
+                                jitter, swap)
     if sep and scheme == "toy":
         batches, dim = toy.make_batches(rest, mu=toy_mu, sigma=toy_sigma)
         return DataSource(spec=spec, kind="vector", shape=(dim,), batches=batches,
@@ -90,3 +105,54 @@ def load(spec, *, split="train", data_dir=None, image_size=None, channels=None,
     fields = tfds_source.load(spec, split, data_dir, image_size, channels)
     logging.info("TFDS %s/%s: %s", spec, split, fields["shape"])
     return DataSource(spec=spec, kind="image", **fields)
+
+
+def _load_two_domain(spec, scheme, rest, split, data_dir, image_size, channels, jitter, swap):
+    if scheme == "bundled":
+        size = int(image_size or 32)
+        channels = channels or 1
+        load_size = pairs.load_size_for(size, jitter)
+        first, second = bundled_tasks.arrays(rest, split)
+        kind = bundled_tasks.TASKS[rest]
+
+        def stored(array):
+            def examples():
+                ds = tf.data.Dataset.from_tensor_slices(array)
+                return ds.map(lambda x: resize_and_crop(to_channels(x, channels), load_size),
+                              num_parallel_calls=tf.data.AUTOTUNE)
+            return examples
+        info = dict(task=rest, load_size=load_size)
+        if kind == "paired":
+            def pair_examples():
+                photos = stored(second)()
+                ds = photos.map(lambda b: (bundled_tasks.edges(b[..., :1]), b))
+                ds = ds.map(lambda a, b: (to_channels(a, channels), b))
+                return ds.map(lambda a, b: (b, a)) if swap else ds
+            return DataSource(spec=spec, kind="paired", shape=(size, size, channels),
+                              num_examples=len(second), pair_examples=pair_examples,
+                              load_size=load_size, info=info)
+        domains = (stored(first), stored(second))
+        counts = (len(first), len(second))
+    elif scheme == "paired":
+        size = int(image_size or PAIR_IMAGE_SIZE)
+        channels = channels or 3
+        examples, count, info = pairs.paired_examples(rest, split, size, channels, jitter,
+                                                      spec, swap)
+        return DataSource(spec=spec, kind="paired", shape=(size, size, channels),
+                          num_examples=count, pair_examples=examples,
+                          load_size=info["load_size"], info=info)
+    elif scheme == "unpaired":
+        size = int(image_size or PAIR_IMAGE_SIZE)
+        channels = channels or 3
+        domains, counts, info = pairs.unpaired_examples(rest, split, size, channels, jitter,
+                                                        spec)
+    else:  # TFDS cycle_gan/NAME
+        size = int(image_size or PAIR_IMAGE_SIZE)
+        channels = channels or 3
+        domains, counts, info = pairs.tfds_cycle_gan(spec, split, data_dir, size, channels,
+                                                     jitter)
+    if swap:
+        domains, counts = domains[::-1], counts[::-1]
+    return DataSource(spec=spec, kind="unpaired", shape=(size, size, channels),
+                      num_examples=max(counts), domain_examples=tuple(domains),
+                      domain_sizes=tuple(counts), load_size=info["load_size"], info=info)

@@ -35,6 +35,13 @@ class DataSource:
     has_labels: bool = False
     skipped: int = 0
     info: dict = dataclasses.field(default_factory=dict)
+    #: "paired": () -> dataset of (a, b) uint8 pairs at ``load_size``.
+    pair_examples: Optional[Callable[[], tf.data.Dataset]] = None
+    #: "unpaired": ((() -> dataset of A images), (() -> dataset of B images)) at ``load_size``.
+    domain_examples: Optional[tuple] = None
+    domain_sizes: Optional[tuple] = None
+    #: Stored size before the random crop to ``shape`` (image-to-image data).
+    load_size: Optional[int] = None
 
     @property
     def num_classes(self):
@@ -42,9 +49,17 @@ class DataSource:
 
     def describe(self):
         size = "infinite" if self.num_examples is None else f"{self.num_examples} examples"
+        if self.kind == "unpaired":
+            size = f"{self.domain_sizes[0]} A + {self.domain_sizes[1]} B images"
+        elif self.kind == "paired":
+            size = f"{self.num_examples} pairs"
         extra = f", {self.num_classes} classes" if self.class_names else ""
         skipped = f", {self.skipped} files skipped" if self.skipped else ""
         return f"{self.spec}: {self.kind} {tuple(self.shape)}, {size}{extra}{skipped}"
+
+    @property
+    def is_two_domain(self):
+        return self.kind in ("paired", "unpaired")
 
     def steps_per_epoch(self, step_batch):
         """Full batches of ``step_batch`` examples in one pass; None if infinite."""
@@ -64,7 +79,9 @@ class DataSource:
         (``drop_remainder=True``).
         """
         step_batch = batch_size * disc_steps
-        if self.kind == "vector":
+        if self.is_two_domain:
+            ds = self._two_domain_dataset(step_batch, shuffle, repeat, seed, cache)
+        elif self.kind == "vector":
             ds = self.batches(step_batch, seed)
         else:
             ds = self.examples()
@@ -98,6 +115,83 @@ class DataSource:
             tf.data.experimental.AutoShardPolicy.DATA)
         ds = ds.with_options(options)
         return ds.prefetch(tf.data.AUTOTUNE)
+
+
+    def _prepare(self, ds, count, shuffle, repeat, seed, cache):
+        """Cache, shuffle and repeat a dataset of stored (uint8) examples."""
+        size = self.load_size or self.shape[0]
+        element_bytes = max(1, size * size * self.shape[-1] * 2)
+        fits = (count or 0) * element_bytes < CACHE_LIMIT_BYTES
+        if cache is True or (cache == "auto" and fits):
+            ds = ds.cache()
+        elif cache not in (False, "auto"):
+            ds = ds.cache(f"{cache}-{seed}")
+        if shuffle:
+            buffer = max(1000, SHUFFLE_BUDGET_BYTES // element_bytes)
+            ds = ds.shuffle(min(buffer, count) if count else buffer, seed=seed,
+                            reshuffle_each_iteration=True)
+        return ds.repeat() if repeat else ds
+
+    def _augment(self, images, seed_ds, augment):
+        """Map a dataset of uint8 tuples to float [-1, 1] at ``shape``: random
+        crop + mirror (same for every image of a tuple) when ``augment``."""
+        from tfgan_suite.data.images import resize_and_crop
+        from tfgan_suite.data.pairs import jitter
+        size = int(self.shape[0])
+        jittered = augment and self.load_size and self.load_size != size
+        if jittered:
+            ds = tf.data.Dataset.zip((images, seed_ds))
+            ds = ds.map(lambda t, s: jitter(t if isinstance(t, tuple) else (t,), size, s),
+                        num_parallel_calls=tf.data.AUTOTUNE)
+        else:
+            ds = images.map(lambda *t: tuple(resize_and_crop(x, size) for x in t),
+                            num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.map(lambda *t: tuple(to_unit_range(x) for x in t) if len(t) > 1
+                      else to_unit_range(t[0]), num_parallel_calls=tf.data.AUTOTUNE)
+
+    def _two_domain_dataset(self, step_batch, shuffle, repeat, seed, cache, augment=None):
+        augment = shuffle if augment is None else augment
+        seeds = tf.data.Dataset.random(seed=seed).batch(2)
+        if self.kind == "paired":
+            ds = self._prepare(self.pair_examples(), self.num_examples, shuffle, repeat,
+                               seed, cache)
+            ds = self._augment(ds, seeds, augment)
+        else:
+            sides = []
+            for i, (examples, count) in enumerate(zip(self.domain_examples,
+                                                      self.domain_sizes)):
+                side = self._prepare(examples(), count, shuffle, repeat, seed + i, cache)
+                sides.append(self._augment(side, tf.data.Dataset.random(seed=seed + 7 + i)
+                                           .batch(2), augment))
+            ds = tf.data.Dataset.zip(tuple(sides))
+        return ds.batch(step_batch, drop_remainder=True, num_parallel_calls=tf.data.AUTOTUNE)
+
+    def pairs(self, batch_size, num=None, augment=False):
+        """Unshuffled, un-repeated batches of (a, b) in [-1, 1] at ``shape`` (the
+        first ``num`` elements): inputs and targets for grids and evaluation."""
+        ds = self._two_domain_dataset(1, False, False, 0, False, augment).unbatch()
+        if num is not None:
+            ds = ds.take(num)
+        return ds.batch(batch_size)
+
+    def domain(self, which):
+        """One side ("a" or "b") of a two-domain source as an image source at
+        ``shape`` (no augmentation), e.g. the real images FID compares with."""
+        from tfgan_suite.data.images import resize_and_crop
+        index = "ab".index(which)
+        size = int(self.shape[0])
+        if self.kind == "paired":
+            def examples():
+                return self.pair_examples().map(
+                    lambda *t: (resize_and_crop(t[index], size), tf.constant(-1, tf.int32)))
+            count = self.num_examples
+        else:
+            def examples():
+                return self.domain_examples[index]().map(
+                    lambda x: (resize_and_crop(x, size), tf.constant(-1, tf.int32)))
+            count = self.domain_sizes[index]
+        return DataSource(spec=f"{self.spec}#{which}", kind="image", shape=self.shape,
+                          num_examples=count, examples=examples, info=dict(self.info))
 
 
 def interleave_for_replicas(tensors, disc_steps, num_replicas):

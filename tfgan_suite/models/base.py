@@ -207,8 +207,21 @@ class GANModel(keras.Model):
             d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
-        g_optimizer.build(self.generator.trainable_variables)
-        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.g_variables())
+        d_optimizer.build(self.d_variables())
+
+    def g_variables(self):
+        """Variables the generator optimizer updates."""
+        return self.generator.trainable_variables
+
+    def d_variables(self):
+        """Variables the discriminator optimizer updates."""
+        return self.discriminator.trainable_variables
+
+    @classmethod
+    def batches_per_step(cls, hp):
+        """Minibatches of real data one train step consumes (k by default)."""
+        return int(hp["disc_steps"])
 
     @property
     def metrics(self):
@@ -342,6 +355,9 @@ class GANModel(keras.Model):
         for chunk in chunks:
             self._track(self.discriminator_step(chunk))
         self._track(self.generator_step(chunks[-1]))
+        return self._results()
+
+    def _results(self):
         results = {m.name: m.result() for m in self.metrics}
         if _multi_worker():
             # Keras reduces train_step outputs across workers with
