@@ -39,7 +39,7 @@ def build(name, data_shape=None, *, g_optimizer=None, d_optimizer=None, seed=Non
     spec = registry.get(name)
     data_shape = tuple(data_shape or spec.default_shape)
     kind = data_kind or data_kind_of(data_shape)
-    if kind == "image" and getattr(spec.cls, "data_kinds", None):
+    if data_kind is None and kind == "image" and getattr(spec.cls, "data_kinds", None):
         kind = spec.cls.data_kinds[0]
     hp = registry.resolve_hparams(name, hparams, kind)
     spec.cls.check_data(hp, kind, data_shape)

@@ -66,20 +66,25 @@ class SampleGrid(StepCallback):
     coordinates and a PNG plot over real samples.
     """
 
-    def __init__(self, model_dir, every, latent, writer=None, real=None, cols=None):
+    def __init__(self, model_dir, every, latent=None, writer=None, real=None, cols=None,
+                 render=None):
         super().__init__(every)
         self.dir = os.path.join(model_dir, "samples")
-        self.latent = np.asarray(latent, np.float32)
+        self.latent = None if latent is None else np.asarray(latent, np.float32)
         self.writer = writer
         self.real = None if real is None else np.asarray(real)
         self.cols = cols
+        self.render = render  # model -> images [N, H, W, C] (image-to-image grids)
 
     def on_train_begin(self, logs=None):
         if self.model.step == 0:
             self._maybe(0, force=True)
 
     def on_step(self, step):
-        fake = self.model.generator(self.latent, training=False).numpy()
+        if self.render is not None:
+            fake = np.asarray(self.render(self.model))
+        else:
+            fake = self.model.generator(self.latent, training=False).numpy()
         base = os.path.join(self.dir, f"step_{step:07d}")
         if fake.ndim == 4:
             picture = visualize.grid(fake, self.cols)

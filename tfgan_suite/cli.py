@@ -22,6 +22,9 @@ flags.DEFINE_string("dataset", None, "Dataset spec (default: the model's, or the
                     "toy:gaussian1d, toy:ring8, toy:grid25.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory.")
 flags.DEFINE_string("split", "train", "Dataset split (training data; evaluate's reference).")
+flags.DEFINE_enum("direction", "a2b", ["a2b", "b2a"], "Image-to-image models: train "
+                  "(pix2pix) or translate (sample; CycleGAN has both) from domain A to B or "
+                  "from B to A.")
 flags.DEFINE_string("checkpoint", None, "Checkpoint path for sample/evaluate (default: the "
                     "latest in --model_dir).")
 

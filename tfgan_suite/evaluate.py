@@ -44,6 +44,8 @@ def run_evaluation():
         raise ConfigError("--model_dir is required")
     model = tfgan_suite.load_model(FLAGS.model_dir, FLAGS.checkpoint)
     config = model.config
+    if config["data_kind"] in ("paired", "unpaired"):
+        return evaluate_translation(model, config)
     if config["data_kind"] != "image":
         raise ConfigError(f"evaluate measures image models; {FLAGS.model_dir} was trained on "
                           f"{config['dataset']} ({config['data_kind']} data)")
@@ -59,6 +61,30 @@ def run_evaluation():
     md.atomic_write(os.path.join(FLAGS.model_dir, "metrics.json"),
                          json.dumps(result, indent=2))
     print(format_table(result))
+    return result
+
+
+def evaluate_translation(model, config):
+    """Image-to-image models: quality on the held-out pairs (--split, default test)."""
+    from tfgan_suite import data
+    from tfgan_suite import model_dir as md
+    spec = FLAGS.dataset or config["dataset"]
+    split = FLAGS.split if FLAGS["split"].present else "test"
+    h, _, c = config["data_shape"]
+    source = data.load(spec, split=split, data_dir=FLAGS.data_dir, image_size=h, channels=c,
+                       jitter=False)
+    extractor = None
+    if "fid" in FLAGS.metrics:
+        extractor = evaluation.make_extractor(FLAGS.extractor, spec, FLAGS.inception_weights,
+                                              FLAGS.inception_graph)
+    result = evaluation.evaluate_translation(model, source, extractor, FLAGS.num_samples,
+                                             FLAGS.eval_batch_size, FLAGS.stats_dir, split,
+                                             FLAGS.seed)
+    md.atomic_write(os.path.join(FLAGS.model_dir, "metrics.json"), json.dumps(result, indent=2))
+    rows = [(k, v["value"]) for k, v in result.items() if isinstance(v, dict)]
+    print("\n".join([f"{'metric':<14} {'value':>12}"] + [f"{k:<14} {v:>12.5g}" for k, v in rows]))
+    print(f"{result['num_images']} held-out images of {spec}/{split}, step {result['step']}"
+          + (f", extractor {result['extractor']}" if "extractor" in result else ""))
     return result
 
 

@@ -46,34 +46,47 @@ def export_main():
         raise ConfigError(f"--tflite_quantization: unknown {bad}; valid: "
                           f"{', '.join(exporter.QUANTIZATIONS)}")
     model = tfgan_suite.load_model(FLAGS.model_dir, FLAGS.checkpoint)
-    if model.config["data_kind"] != "image":
+    if model.config["data_kind"] == "vector":
         raise ConfigError(f"export serves image generators; {FLAGS.model_dir} was trained on "
                           f"{model.config['dataset']} (vector data): use tfgan_suite.sample")
     name = FLAGS.name or model.model_name
     written = []
-    flatbuffers = {}
+    two_way = exporter.metadata(model).get("directions", ["a2b"]) == ["a2b", "b2a"]
+    directions = ["a2b", "b2a"] if two_way else ["a2b"]
+    files = {}  # (direction, quantization) -> flatbuffer
     if "tflite" in FLAGS.formats:  # convert first: nothing is written if one fails
-        for q in ["float32"] + list(FLAGS.tflite_quantization):
-            flatbuffers[q] = exporter.convert_tflite(model, q, FLAGS.static_batch)
-        for q in flatbuffers:
-            path = exporter.tflite_path(FLAGS.export_dir, name, q)
+        for direction in directions:
+            for q in ["float32"] + list(FLAGS.tflite_quantization):
+                files[direction, q] = exporter.convert_tflite(model, q, FLAGS.static_batch,
+                                                              direction=direction)
+        for direction, q in files:
+            path = exporter.tflite_path(FLAGS.export_dir, _tflite_name(name, direction), q)
             if os.path.exists(path) and not FLAGS.overwrite:
                 raise ExportError(f"{path} exists; pass --overwrite to replace it")
     if "saved_model" in FLAGS.formats:
         written.append(exporter.write_saved_model(model, FLAGS.export_dir, name,
                                                   FLAGS.version, FLAGS.overwrite))
-    for q, data in flatbuffers.items():
-        path = exporter.tflite_path(FLAGS.export_dir, name, q)
+    for (direction, q), data in files.items():
+        path = exporter.tflite_path(FLAGS.export_dir, _tflite_name(name, direction), q)
         exporter.write_bytes(path, data, overwrite=FLAGS.overwrite)
         written.append(f"{path} ({len(data) / 1024:.0f} KiB)")
     print("Metadata: " + json.dumps(exporter.metadata(model)))
     print("Wrote:\n  " + "\n  ".join(written))
-    if flatbuffers:
+    for direction in directions if files else []:
+        flatbuffers = {q: data for (d, q), data in files.items() if d == direction}
         try:
-            report = exporter.parity(model, flatbuffers, static_batch=FLAGS.static_batch)
-            print("TFLite parity: " + ", ".join(f"{k} {v:.4g}" for k, v in report.items()))
+            report = exporter.parity(model, flatbuffers, static_batch=FLAGS.static_batch,
+                                     direction=direction)
+            label = f" ({direction})" if two_way else ""
+            print(f"TFLite parity{label}: "
+                  + ", ".join(f"{k} {v:.4g}" for k, v in report.items()))
         except ImportError:
             print("TFLite parity not checked: pip install 'tfgan-suite[litert]'")
+            break
+
+
+def _tflite_name(name, direction):
+    return name if direction == "a2b" else f"{name}_b2a"
 
 
 main = cli.app_main(export_main)

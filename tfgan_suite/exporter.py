@@ -41,8 +41,34 @@ QUANTIZATIONS = ("float16", "dynamic", "int8")
 METADATA_FILE = os.path.join("assets.extra", "tfgan_metadata.json")
 
 
+def _two_way(model):
+    return model.export_kind == "image_to_image" and hasattr(model, "serve_b2a")
+
+
+def signature_names(model):
+    if model.export_kind == "image_to_image":
+        return ["serving_default"] + (["translate_b2a"] if _two_way(model) else []) + ["metadata"]
+    return ["serving_default", "generate", "metadata"]
+
+
 def metadata(model):
     config = getattr(model, "config", {})
+    if model.export_kind == "image_to_image":
+        return {
+            "model": model.model_name,
+            "kind": model.export_kind,
+            "latent_dim": 0,
+            "train_image_shape": list(model.image_shape),
+            "value_range": {"images": [-1.0, 1.0], "images_uint8": [0, 255]},
+            "inputs": {"images": {"dtype": "float32",
+                                  "shape": [None, None, None, model.image_shape[-1]]}},
+            "size_multiple": model.size_multiple,
+            "directions": ["a2b", "b2a"] if _two_way(model) else ["a2b"],
+            "signatures": signature_names(model),
+            "test_dropout": bool(model.hparams.get("test_dropout", False)),
+            "step": model.step,
+            "dataset": config.get("dataset"),
+        }
     return {
         "model": model.model_name,
         "kind": model.export_kind,
@@ -52,7 +78,7 @@ def metadata(model):
         "class_names": list(config.get("class_names") or []),
         "inputs": {s.name: {"dtype": s.dtype.name, "shape": [d for d in s.shape]}
                    for s in model.serving_input_signature()},
-        "signatures": ["serving_default", "generate", "metadata"],
+        "signatures": signature_names(model),
         "step": model.step,
         "dataset": config.get("dataset"),
     }
@@ -69,6 +95,17 @@ def build_archive(model, batch=None, full=True):
 
     archive.add_endpoint("serving_default", lambda *inputs: outputs(model.serve(*inputs)),
                          input_signature=model.serving_input_signature(batch))
+    if model.export_kind == "image_to_image":
+        if _two_way(model):
+            archive.track(model.generator_b2a)
+            archive.add_endpoint("translate_b2a",
+                                 lambda images: outputs(model.serve_b2a(images)),
+                                 input_signature=model.serving_input_signature(batch))
+        if full:
+            text = json.dumps(metadata(model))
+            archive.add_endpoint("metadata", lambda: {"json": tf.constant(text)},
+                                 input_signature=[])
+        return archive
     if full:
         archive.add_endpoint(
             "generate",
@@ -124,9 +161,30 @@ def write_saved_model(model, export_dir, name, version=1, overwrite=False):
     return final
 
 
+class _Static:
+    """Image-to-image model seen with a static input shape and one direction."""
+
+    def __init__(self, model, direction):
+        self._model, self.export_kind = model, "unconditional"
+        self.generator = model.generator if direction == "a2b" else model.generator_b2a
+        self.serve = model.serve if direction == "a2b" else model.serve_b2a
+        self.serving_input_signature = model.static_serving_signature
+
+
+def random_inputs(model, specs, rng):
+    """Inputs for calibration and parity: N(0, 1) noise, or uniform images."""
+    if model.export_kind == "image_to_image":
+        return {s.name: rng.uniform(-1, 1, s.shape).astype("float32") for s in specs}
+    return {s.name: rng.standard_normal(s.shape).astype(s.dtype.as_numpy_dtype) for s in specs}
+
+
 def convert_tflite(model, quantization=None, static_batch=1, representative_samples=100,
-                   seed=0):
-    """TFLite flatbuffer bytes of the generator's ``serving_default``."""
+                   seed=0, direction="a2b"):
+    """TFLite flatbuffer bytes of the generator's ``serving_default`` (image-to-image
+    models: ``direction``, at the training image size)."""
+    original = model
+    if model.export_kind == "image_to_image":
+        model = _Static(model, direction)
     if quantization not in (None, "float32") + QUANTIZATIONS:
         raise ExportError(f"--tflite_quantization={quantization!r} is not one of "
                           f"{', '.join(QUANTIZATIONS)}")
@@ -146,8 +204,7 @@ def convert_tflite(model, quantization=None, static_batch=1, representative_samp
 
             def representative():
                 for _ in range(representative_samples):
-                    yield {s.name: rng.standard_normal(s.shape).astype(s.dtype.as_numpy_dtype)
-                           for s in specs}
+                    yield random_inputs(original, specs, rng)
 
             converter.representative_dataset = representative
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -182,7 +239,7 @@ def psnr_uint8(a, b):
     return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
 
 
-def parity(model, flatbuffers, num=4, seed=0, static_batch=1):
+def parity(model, flatbuffers, num=4, seed=0, static_batch=1, direction="a2b"):
     """Compare TFLite outputs with Keras on ``num`` random inputs.
 
     Returns {"float32_max_abs_diff": ..., "<q>_psnr_db": ...}: float32 against
@@ -190,10 +247,12 @@ def parity(model, flatbuffers, num=4, seed=0, static_batch=1):
     float32 TFLite model (images_uint8, PSNR in dB).
     """
     rng = np.random.default_rng(seed)
+    original = model
+    if model.export_kind == "image_to_image":
+        model = _Static(model, direction)
     specs = model.serving_input_signature(static_batch)
     report, reference = {}, []
-    batches = [{s.name: rng.standard_normal(s.shape).astype(s.dtype.as_numpy_dtype)
-                for s in specs} for _ in range(num)]
+    batches = [random_inputs(original, specs, rng) for _ in range(num)]
     float_out = [run_tflite(flatbuffers["float32"], b) for b in batches]
     keras_out = [model.serve(*[b[s.name] for s in specs]).numpy() for b in batches]
     report["float32_max_abs_diff"] = float(max(np.abs(f["images"] - k).max()

@@ -62,6 +62,13 @@ flags.DEFINE_integer("eval_every", 0, "Measure --eval_metrics every N steps, log
                      "(0: never).", lower_bound=0)
 flags.DEFINE_integer("eval_num_samples", 2000, "Images per periodic evaluation.", lower_bound=2)
 flags.DEFINE_list("eval_metrics", ["fid"], "Metrics of the periodic evaluation.")
+flags.DEFINE_boolean("jitter", True, "Image-to-image data: random jitter (resize to "
+                     "286/256 of --image_size, random crop, random mirroring).")
+flags.DEFINE_integer("lr_constant_epochs", None, "Epochs at the initial learning rate "
+                     "before a linear decay (pix2pix/CycleGAN schedule; sets "
+                     "--lr_constant_steps).", lower_bound=0)
+flags.DEFINE_integer("lr_decay_epochs", None, "Epochs of linear decay of the learning "
+                     "rates to 0 (sets --lr_decay_steps).", lower_bound=0)
 flags.DEFINE_integer("verbose", None, "Keras progress: 1 bar, 2 one line per epoch, 0 none "
                      "(default: 1 on a terminal, 2 otherwise).", lower_bound=0, upper_bound=2)
 
@@ -145,16 +152,21 @@ def train():
     dataset_spec = FLAGS.dataset or spec.default_dataset
     source = data.load(dataset_spec, split=FLAGS.split, data_dir=FLAGS.data_dir,
                        image_size=FLAGS.image_size, channels=FLAGS.channels or None,
-                       toy_mu=FLAGS.toy_mu, toy_sigma=FLAGS.toy_sigma)
-    hparams = registry.resolve_hparams(spec.name, hparam_overrides(spec.defaults),
-                                       source.kind)
+                       toy_mu=FLAGS.toy_mu, toy_sigma=FLAGS.toy_sigma,
+                       jitter=FLAGS.jitter, swap=FLAGS.direction == "b2a")
+    overrides = hparam_overrides(spec.defaults)
+    hparams = registry.resolve_hparams(spec.name, overrides, source.kind)
     spec.cls.check_data(hparams, source.kind, source.shape)
-    k = hparams["disc_steps"]
+    k = spec.cls.batches_per_step(hparams)
     step_batch = FLAGS.batch_size * k
+    hparams = epoch_schedule(hparams, overrides, source, step_batch, spec.name)
     per_epoch = FLAGS.steps_per_epoch or source.steps_per_epoch(step_batch) or 1000
     if per_epoch < 1:
         raise DataError(f"--dataset={dataset_spec} has {source.num_examples} examples, fewer "
                         f"than one step ({step_batch} = --batch_size x --disc_steps)")
+    if FLAGS.epochs is None and FLAGS.train_steps is None and (
+            FLAGS.lr_constant_epochs or FLAGS.lr_decay_epochs):
+        FLAGS.epochs = (FLAGS.lr_constant_epochs or 0) + (FLAGS.lr_decay_epochs or 0)
     if FLAGS.epochs is not None:
         if source.num_examples is None:
             raise ConfigError(f"--epochs needs a finite dataset; {dataset_spec} is "
@@ -200,8 +212,9 @@ def train():
 
     # --- callbacks ---------------------------------------------------------------
     rng = np.random.default_rng(FLAGS.seed)
-    num_fixed = FLAGS.num_grid if source.kind == "image" else 2000  # points for a plot
+    num_fixed = FLAGS.num_grid if source.kind != "vector" else 2000  # points for a plot
     fixed_z = rng.standard_normal((num_fixed, hparams["latent_dim"])).astype("float32")
+    render = translation_grid(source, dataset_spec) if source.is_two_domain else None
     cbs = [callbacks.StopAtStep(train_steps),
            callbacks.Checkpointer(manager, FLAGS.save_every)]
     if chief:
@@ -210,10 +223,14 @@ def train():
         if source.kind == "vector":
             real = next(iter(source.batches(num_fixed, FLAGS.seed + 1))).numpy()
         cbs += [callbacks.ScalarSummaries(writer, FLAGS.log_every),
-                callbacks.SampleGrid(model_dir, FLAGS.sample_every, fixed_z, writer, real)]
+                callbacks.SampleGrid(model_dir, FLAGS.sample_every, fixed_z, writer, real,
+                                     cols=8 if render else None, render=render)]
         if FLAGS.eval_every:
             cbs.append(periodic_evaluation(model, source, dataset_spec, model_dir, writer))
     verbose = FLAGS.verbose if FLAGS.verbose is not None else (1 if sys.stdout.isatty() else 2)
+    if hasattr(model, "pretrain"):  # e.g. SimGAN's refiner/discriminator pre-training
+        model.pretrain(ds, verbose=verbose)
+        manager.save(checkpoint_number=model.step)
     epochs = start // per_epoch + math.ceil((train_steps - start) / per_epoch)
     print(f"Training {spec.name} on {source.describe()} for steps {start}..{train_steps} "
           f"({replicas} replica(s), batch {FLAGS.batch_size}, k={k}) -> {model_dir}",
@@ -228,6 +245,43 @@ def train():
     print(f"Done: step {model.step}; checkpoints in {manager.directory}, "
           f"samples in {os.path.join(model_dir, 'samples')}", flush=True)
     return model
+
+
+def epoch_schedule(hparams, overrides, source, step_batch, name):
+    """--lr_constant_epochs / --lr_decay_epochs -> lr_constant_steps / lr_decay_steps."""
+    if FLAGS.lr_constant_epochs is None and FLAGS.lr_decay_epochs is None:
+        return hparams
+    clash = [k for k in ("lr_constant_steps", "lr_decay_steps") if k in overrides]
+    if clash:
+        raise ConfigError(f"give the learning-rate schedule in epochs or in steps, not both "
+                          f"(--{clash[0]} with --lr_*_epochs)")
+    per_epoch = source.steps_per_epoch(step_batch)
+    if per_epoch is None:
+        raise ConfigError(f"--lr_constant_epochs/--lr_decay_epochs need a finite dataset; "
+                          f"{source.spec} is infinite, use --lr_constant_steps/--lr_decay_steps")
+    from tfgan_suite import registry
+    return registry.resolve_hparams(name, dict(
+        overrides, lr_constant_steps=(FLAGS.lr_constant_epochs or 0) * per_epoch,
+        lr_decay_steps=(FLAGS.lr_decay_epochs or 0) * per_epoch), source.kind)
+
+
+def translation_grid(source, dataset_spec, num=8):
+    """Grid renderer of image-to-image models: ``num`` fixed held-out inputs (the
+    test split when there is one) in columns, the model's ``grid_rows`` in rows."""
+    import numpy as np
+
+    from tfgan_suite import data
+    try:
+        held_out = data.load(dataset_spec, split="test", data_dir=FLAGS.data_dir,
+                             image_size=source.shape[0], channels=source.shape[-1],
+                             jitter=False, swap=FLAGS.direction == "b2a")
+    except (DataError, ConfigError):
+        held_out = source
+    a, b = next(iter(held_out.pairs(num, num=num)))
+
+    def render(model):
+        return np.concatenate([np.asarray(r) for r in model.grid_rows(a, b)])
+    return render
 
 
 def periodic_evaluation(model, source, dataset_spec, model_dir, writer):

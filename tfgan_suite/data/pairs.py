@@ -30,6 +30,12 @@ from tfgan_suite.data import folder
 from tfgan_suite.data.images import resize_and_crop, to_channels
 from tfgan_suite.errors import DataError
 
+OFFLINE_TRANSLATION_HINT = (
+    "Offline alternatives: --dataset=bundled:sneakers2boots (unpaired, shipped with the "
+    "package; --flagfile=flags/cyclegan_sneakers2boots_quick.cfg), bundled:edges2shoes "
+    "(paired), bundled:glyphs2mnist, --dataset=unpaired:PATH (a folder with trainA/ and "
+    "trainB/, e.g. an unzipped horse2zebra), or copy a prepared TFDS directory here and "
+    "pass --data_dir=DIR.")
 #: pix2pix / CycleGAN: resize 256-pixel images to 286 before a random 256 crop.
 JITTER_RATIO = 286 / 256
 
@@ -164,7 +170,7 @@ def unpaired_examples(path, split, image_size, channels, jitter_on, spec):
 def tfds_cycle_gan(name, split, data_dir, image_size, channels, jitter_on):
     """Domains of a TFDS ``cycle_gan/NAME`` set: splits {split}A and {split}B."""
     from tfgan_suite.data import tfds_source
-    builder = tfds_source.prepared_builder(name, data_dir)
+    builder = tfds_source.prepared_builder(name, data_dir, hint=OFFLINE_TRANSLATION_HINT)
     split = split.split("[")[0]
     load_size = load_size_for(image_size, jitter_on)
     domains, counts = [], []

@@ -42,7 +42,7 @@ def is_tfds_name(name):
     return name.split(":")[0].split("/")[0] in tfds.list_builders()
 
 
-def prepared_builder(name, data_dir=None):
+def prepared_builder(name, data_dir=None, hint=OFFLINE_HINT):
     """A TFDS builder whose data is on disk, downloading it when possible."""
     builder = _builder(name, data_dir)
     if builder is None:
@@ -52,13 +52,13 @@ def prepared_builder(name, data_dir=None):
         if not can_reach_download_host():
             raise DataError(
                 f"--dataset={name}: not found in --data_dir ({where}) and cannot be "
-                f"downloaded: the download host is unreachable (offline?). {OFFLINE_HINT}")
+                f"downloaded: the download host is unreachable (offline?). {hint}")
         try:
             builder.download_and_prepare()
         except Exception as e:  # any download or preparation failure
             raise DataError(
                 f"--dataset={name}: download into {where} failed "
-                f"({type(e).__name__}: {str(e)[:300]}). {OFFLINE_HINT}") from e
+                f"({type(e).__name__}: {str(e)[:300]}). {hint}") from e
     return builder
 
 

@@ -18,7 +18,10 @@ from tfgan_suite.metrics.stats import FeatureStats, load_stats, save_stats
 
 METRICS = ("fid", "kid", "is", "pr")
 EXTRACTORS = ("auto", "inception", "inception_graph", "domain")
-DOMAIN_DATASETS = {"mnist": "mnist", "fashion_mnist": "fashion_mnist"}
+DOMAIN_DATASETS = {"mnist": "mnist", "fashion_mnist": "fashion_mnist",
+                   # the bundled image-to-image tasks, by their B domain
+                   "edges2shoes": "fashion_mnist", "sneakers2boots": "fashion_mnist",
+                   "glyphs2mnist": "mnist"}
 DEFAULT_STATS_DIR = os.path.join(os.path.expanduser("~"), ".cache", "tfgan_suite", "stats")
 
 
@@ -130,4 +133,53 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
     if "is" in metrics:
         mean, std = scores.inception_score(probs, splits=min(10, len(probs)))
         result["is"] = {"value": mean, "std": std}
+    return result
+
+
+def evaluate_translation(model, source, extractor=None, num_samples=1000, batch_size=200,
+                         stats_dir=DEFAULT_STATS_DIR, split="test", seed=0):
+    """Metrics of an image-to-image model on the held-out pairs of ``source``.
+
+    * paired data: L1 (mean absolute error in [-1, 1] units), PSNR and SSIM of
+      G(a) against the target b, and the same for the identity map (a against b)
+      as the floor a useful model must beat;
+    * models with both directions (CycleGAN): cycle-reconstruction L1
+      |F(G(a)) - a| and |G(F(b)) - b|;
+    * with an ``extractor``: FID between G(a) and the real B images.
+
+    Uses the first ``num_samples`` elements, without augmentation.
+    """
+    from tfgan_suite.metrics import image_quality
+    sums, count, translated = {}, 0, []
+
+    def add(key, values):
+        sums[key] = sums.get(key, 0.0) + float(np.sum(values))
+
+    for a, b in source.pairs(batch_size, num=num_samples):
+        fake = model.translate(a).numpy()
+        count += len(fake)
+        if source.kind == "paired":
+            for name, x in (("", fake), ("identity_", a.numpy())):
+                add(name + "l1", np.abs(x - b.numpy()).mean(axis=(1, 2, 3)))
+                add(name + "psnr", image_quality.psnr(x, b))
+                add(name + "ssim", image_quality.ssim(x, b))
+        if hasattr(model, "serve_b2a"):
+            add("cycle_l1_a", np.abs(model.serve_b2a(fake).numpy() - a.numpy()).mean((1, 2, 3)))
+            back = model.serve(model.serve_b2a(b)).numpy()
+            add("cycle_l1_b", np.abs(back - b.numpy()).mean((1, 2, 3)))
+        if extractor is not None:
+            translated.append(fake)
+    if count == 0:
+        raise ConfigError(f"{source.spec} ({split}) gave no image pairs")
+    result = {"dataset": source.spec, "split": split, "num_images": count, "step": model.step}
+    result.update({k: {"value": v / count} for k, v in sums.items()})
+    if extractor is not None:
+        real_source = source.domain("b")
+        num = min(count, real_source.num_examples or count)
+        fake_stats, _ = accumulate(extractor, translated, num, keep=False)
+        mu, sigma, _ = real_statistics(extractor, real_source, num, batch_size, stats_dir,
+                                       False, split, seed)
+        result["extractor"] = extractor.id
+        result["fid"] = {"value": scores.frechet_distance(fake_stats.mean, fake_stats.cov,
+                                                          mu, sigma)}
     return result

@@ -74,6 +74,7 @@ def self_regularization(x, refined):
           default_shape=(28, 28, 1))
 class SimGAN(TranslationModel):
     metric_names = ("d_loss", "g_loss", "g_adv", "self_reg", "d_real_acc", "d_fake_acc")
+    size_multiple = 1
 
     def __init__(self, generator, discriminator, **kwargs):
         super().__init__(generator, discriminator, **kwargs)

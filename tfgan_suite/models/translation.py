@@ -115,13 +115,16 @@ class TranslationModel(GANModel):
             raise ValueError("image-to-image models train on (a, b) pairs of images")
         return data[0], data[1]
 
+    #: Input sides must be multiples of this (the generator's total stride).
+    size_multiple = 4
+
     def serving_input_signature(self, batch=None):
-        return [tf.TensorSpec((batch, None, None, self.data_shape[-1]), tf.float32,
+        return [tf.TensorSpec((batch, None, None, self.image_shape[-1]), tf.float32,
                               name="images")]
 
     def static_serving_signature(self, batch=1):
         """Fully static input (TFLite): the training image size."""
-        return [tf.TensorSpec((batch, *self.data_shape), tf.float32, name="images")]
+        return [tf.TensorSpec((batch, *self.image_shape), tf.float32, name="images")]
 
     def serve(self, images):
         return self.generator(images, training=False)
@@ -174,6 +177,10 @@ class Pix2Pix(TranslationModel):
         discriminator = patch_discriminator(hp, data_shape,
                                             condition_channels=data_shape[-1])
         return generator, discriminator
+
+    @property
+    def size_multiple(self):
+        return 2 ** networks.unet_depth(self.image_shape[0])
 
     def set_test_dropout(self, on):
         """Turn dropout at test time on or off (the paper keeps it on)."""
