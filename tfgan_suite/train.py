@@ -290,7 +290,7 @@ def periodic_evaluation(model, source, dataset_spec, model_dir, writer):
 
     from tfgan_suite import callbacks
     from tfgan_suite.metrics import evaluation
-    if source.kind != "image":
+    if source.kind == "vector":
         raise ConfigError("--eval_every measures image models; the dataset is "
                           f"{source.kind} data")
     evaluation.needed(FLAGS.eval_metrics)
@@ -299,10 +299,24 @@ def periodic_evaluation(model, source, dataset_spec, model_dir, writer):
     extractor = evaluation.make_extractor(FLAGS.extractor, dataset_spec,
                                           FLAGS.inception_weights, FLAGS.inception_graph)
 
-    def measure(m):
-        return evaluation.evaluate(m, source, extractor, FLAGS.eval_metrics,
-                                   FLAGS.eval_num_samples, FLAGS.eval_batch_size, FLAGS.seed,
-                                   FLAGS.stats_dir, FLAGS.split)
+    if source.is_two_domain:  # translated held-out images (the test split when there is one)
+        from tfgan_suite import data
+        try:
+            held_out = data.load(dataset_spec, split="test", data_dir=FLAGS.data_dir,
+                                 image_size=source.shape[0], channels=source.shape[-1],
+                                 jitter=False, swap=FLAGS.direction == "b2a")
+        except (DataError, ConfigError):
+            held_out = source
+
+        def measure(m):
+            return evaluation.evaluate_translation(
+                m, held_out, extractor, FLAGS.eval_num_samples, FLAGS.eval_batch_size,
+                FLAGS.stats_dir, "test" if held_out is not source else FLAGS.split, FLAGS.seed)
+    else:
+        def measure(m):
+            return evaluation.evaluate(m, source, extractor, FLAGS.eval_metrics,
+                                       FLAGS.eval_num_samples, FLAGS.eval_batch_size,
+                                       FLAGS.seed, FLAGS.stats_dir, FLAGS.split)
 
     best = tf.train.CheckpointManager(tf.train.Checkpoint(**model.checkpoint_items()),
                                       os.path.join(model_dir, "best"), max_to_keep=1)

@@ -154,5 +154,6 @@ def _load_two_domain(spec, scheme, rest, split, data_dir, image_size, channels, 
     if swap:
         domains, counts = domains[::-1], counts[::-1]
     return DataSource(spec=spec, kind="unpaired", shape=(size, size, channels),
-                      num_examples=max(counts), domain_examples=tuple(domains),
+                      num_examples=None if None in counts else max(counts),
+                      domain_examples=tuple(domains),
                       domain_sizes=tuple(counts), load_size=info["load_size"], info=info)

@@ -176,10 +176,11 @@ def tfds_cycle_gan(name, split, data_dir, image_size, channels, jitter_on):
     domains, counts = [], []
     for side in "AB":
         sub = f"{split}{side}"
-        if sub not in builder.info.splits:
+        if builder.info.splits and sub not in builder.info.splits:
             raise DataError(f"--dataset={name}: no split {sub!r}; splits: "
                             f"{list(builder.info.splits)}")
-        counts.append(builder.info.splits[sub].num_examples)
+        # unknown (None) when the builder has no split metadata
+        counts.append(builder.info.splits[sub].num_examples if builder.info.splits else None)
 
         def examples(sub=sub):
             ds = builder.as_dataset(split=sub, shuffle_files=True)

@@ -102,18 +102,18 @@ def simgan_refiner(image_shape, filters=64, num_blocks=4, name="refiner"):
     """
     c = int(image_shape[-1])
     x_in = keras.Input((None, None, c), name="x")
-    x = layers.Conv2D(filters, 3, padding="same", kernel_initializer=_init(),
+    x = layers.Conv2D(filters, 3, padding="same", kernel_initializer="he_normal",
                       name="conv_in")(x_in)
     x = layers.ReLU(name="conv_in_relu")(x)
     for b in range(num_blocks):
-        y = layers.Conv2D(filters, 3, padding="same", kernel_initializer=_init(),
+        y = layers.Conv2D(filters, 3, padding="same", kernel_initializer="he_normal",
                           name=f"res_{b}_a")(x)
         y = layers.ReLU(name=f"res_{b}_a_relu")(y)
-        y = layers.Conv2D(filters, 3, padding="same", kernel_initializer=_init(),
+        y = layers.Conv2D(filters, 3, padding="same", kernel_initializer="he_normal",
                           name=f"res_{b}_b")(y)
         x = layers.Add(name=f"res_{b}_add")([x, y])
         x = layers.ReLU(name=f"res_{b}_relu")(x)
-    x = layers.Conv2D(c, 1, kernel_initializer=_init(), name="to_image")(x)
+    x = layers.Conv2D(c, 1, kernel_initializer="he_normal", name="to_image")(x)
     x = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model(x_in, x, name=name)
 
@@ -134,15 +134,15 @@ def simgan_discriminator(image_shape, name="discriminator"):
     x_in = keras.Input((None, None, c), name="x")
     x = x_in
     for i, (ch, k, s) in enumerate([(96, 3, 2), (64, 3, 2)]):
-        x = layers.Conv2D(ch, k, strides=s, padding="same", kernel_initializer=_init(),
+        x = layers.Conv2D(ch, k, strides=s, padding="same", kernel_initializer="he_normal",
                           name=f"conv_{i + 1}")(x)
         x = layers.ReLU(name=f"conv_{i + 1}_relu")(x)
     x = layers.MaxPooling2D(3, strides=1, padding="same", name="pool")(x)
-    x = layers.Conv2D(32, 3, padding="same", kernel_initializer=_init(),
+    x = layers.Conv2D(32, 3, padding="same", kernel_initializer="he_normal",
                       name="conv_3")(x)
     x = layers.ReLU(name="conv_3_relu")(x)
-    x = layers.Conv2D(32, 1, kernel_initializer=_init(), name="conv_4")(x)
+    x = layers.Conv2D(32, 1, kernel_initializer="he_normal", name="conv_4")(x)
     x = layers.ReLU(name="conv_4_relu")(x)
-    x = layers.Conv2D(1, 1, kernel_initializer=_init(), name="conv_5")(x)
+    x = layers.Conv2D(1, 1, kernel_initializer="he_normal", name="conv_5")(x)
     x = layers.Activation("linear", dtype="float32", name="logits")(x)
     return keras.Model(x_in, x, name=name)
