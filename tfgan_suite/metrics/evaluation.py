@@ -145,12 +145,13 @@ def evaluate_translation(model, source, extractor=None, num_samples=1000, batch_
       as the floor a useful model must beat;
     * models with both directions (CycleGAN): cycle-reconstruction L1
       |F(G(a)) - a| and |G(F(b)) - b|;
-    * with an ``extractor``: FID between G(a) and the real B images.
+    * with an ``extractor``: FID between G(a) and the real B images, and
+      ``identity_fid`` between the inputs a themselves and B (the floor).
 
     Uses the first ``num_samples`` elements, without augmentation.
     """
     from tfgan_suite.metrics import image_quality
-    sums, count, translated = {}, 0, []
+    sums, count, translated, inputs = {}, 0, [], []
 
     def add(key, values):
         sums[key] = sums.get(key, 0.0) + float(np.sum(values))
@@ -169,6 +170,7 @@ def evaluate_translation(model, source, extractor=None, num_samples=1000, batch_
             add("cycle_l1_b", np.abs(back - b.numpy()).mean((1, 2, 3)))
         if extractor is not None:
             translated.append(fake)
+            inputs.append(a.numpy())
     if count == 0:
         raise ConfigError(f"{source.spec} ({split}) gave no image pairs")
     result = {"dataset": source.spec, "split": split, "num_images": count, "step": model.step}
@@ -182,4 +184,8 @@ def evaluate_translation(model, source, extractor=None, num_samples=1000, batch_
         result["extractor"] = extractor.id
         result["fid"] = {"value": scores.frechet_distance(fake_stats.mean, fake_stats.cov,
                                                           mu, sigma)}
+        # the untranslated inputs against B: the floor translation must improve on
+        input_stats, _ = accumulate(extractor, inputs, num, keep=False)
+        result["identity_fid"] = {"value": scores.frechet_distance(
+            input_stats.mean, input_stats.cov, mu, sigma)}
     return result
