@@ -24,6 +24,7 @@ Everything is written under a temporary name and renamed into place: a failed
 export leaves nothing behind, and an existing version is replaced only with
 ``overwrite=True``.
 """
+import contextlib
 import json
 import os
 import shutil
@@ -66,6 +67,7 @@ def metadata(model):
             "directions": ["a2b", "b2a"] if _two_way(model) else ["a2b"],
             "signatures": signature_names(model),
             "test_dropout": bool(model.hparams.get("test_dropout", False)),
+            "tflite_test_dropout": False,
             "step": model.step,
             "dataset": config.get("dataset"),
         }
@@ -161,6 +163,22 @@ def write_saved_model(model, export_dir, name, version=1, overwrite=False):
     return final
 
 
+@contextlib.contextmanager
+def deterministic(model):
+    """pix2pix without test-time dropout while converting to TFLite: its dropout
+    draws random numbers (StatelessRandomUniformV2), which is not a TFLite builtin
+    op. The SavedModel keeps the model's own setting."""
+    on = bool(getattr(model, "hparams", {}).get("test_dropout")) and hasattr(
+        model, "set_test_dropout")
+    if on:
+        model.set_test_dropout(False)
+    try:
+        yield
+    finally:
+        if on:
+            model.set_test_dropout(True)
+
+
 class _Static:
     """Image-to-image model seen with a static input shape and one direction."""
 
@@ -181,7 +199,15 @@ def random_inputs(model, specs, rng):
 def convert_tflite(model, quantization=None, static_batch=1, representative_samples=100,
                    seed=0, direction="a2b"):
     """TFLite flatbuffer bytes of the generator's ``serving_default`` (image-to-image
-    models: ``direction``, at the training image size)."""
+    models: ``direction``, at the training image size; pix2pix without test-time
+    dropout, see ``deterministic``)."""
+    with deterministic(model):
+        return _convert_tflite(model, quantization, static_batch, representative_samples,
+                               seed, direction)
+
+
+def _convert_tflite(model, quantization, static_batch, representative_samples, seed,
+                    direction):
     original = model
     if model.export_kind == "image_to_image":
         model = _Static(model, direction)
@@ -240,6 +266,12 @@ def psnr_uint8(a, b):
 
 
 def parity(model, flatbuffers, num=4, seed=0, static_batch=1, direction="a2b"):
+    """See ``_parity``; pix2pix compared without test-time dropout, as converted."""
+    with deterministic(model):
+        return _parity(model, flatbuffers, num, seed, static_batch, direction)
+
+
+def _parity(model, flatbuffers, num, seed, static_batch, direction):
     """Compare TFLite outputs with Keras on ``num`` random inputs.
 
     Returns {"float32_max_abs_diff": ..., "<q>_psnr_db": ...}: float32 against
