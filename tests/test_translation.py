@@ -248,15 +248,16 @@ def test_pix2pix_discriminator_sees_input_output_pairs():
 
 
 def test_pix2pix_losses_follow_the_paper_on_a_fixed_batch():
-    """One step lowers D's loss on the batch, and G's L1 term shrinks over steps."""
+    """G's loss on a fixed batch falls with training (it is dominated by 100 x L1,
+    which G minimises directly)."""
     model = tg.build("pix2pix", (32, 32, 1), seed=0, g_filters=8, d_filters=8,
                      test_dropout=False)
     a, b = _pair_batch(4, 32, 1)
     ds = tf.data.Dataset.from_tensors((a, b)).repeat()
-    d0, g0 = model.losses_on(a, b)
+    _, g0 = model.losses_on(a, b)
     model.fit(ds, steps_per_epoch=15, epochs=1, verbose=0)
-    d1, g1 = model.losses_on(a, b)
-    assert g1 < g0  # dominated by 100 * L1, which G minimises directly
+    _, g1 = model.losses_on(a, b)
+    assert g1 < 0.9 * g0
 
 
 def test_cyclegan_optimizers_cover_both_networks_of_each_kind():

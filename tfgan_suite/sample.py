@@ -97,7 +97,11 @@ def translate_folder(model, input_dir, output_dir, direction="a2b"):
     import tensorflow as tf
 
     from tfgan_suite.data import folder, images
-    files, _, _, skipped, reasons = folder.scan(input_dir)
+    from tfgan_suite.errors import DataError
+    try:
+        files, _, _, skipped, reasons = folder.scan(input_dir)
+    except DataError as e:
+        raise DataError(f"--input_dir={input_dir}: {str(e).split(': ', 1)[-1]}") from None
     if skipped:
         print(f"Skipped {skipped} file(s): {'; '.join(reasons[:5])}")
     channels = model.image_shape[-1]
