@@ -265,18 +265,24 @@ def epoch_schedule(hparams, overrides, source, step_batch, name):
         lr_decay_steps=(FLAGS.lr_decay_epochs or 0) * per_epoch), source.kind)
 
 
+def held_out_pairs(source, dataset_spec):
+    """(source, split) of held-out two-domain data without jitter: the test split
+    when the dataset has one, else the training data."""
+    from tfgan_suite import data
+    try:
+        return data.load(dataset_spec, split="test", data_dir=FLAGS.data_dir,
+                         image_size=source.shape[0], channels=source.shape[-1],
+                         jitter=False, swap=FLAGS.direction == "b2a"), "test"
+    except (DataError, ConfigError):
+        return source, FLAGS.split
+
+
 def translation_grid(source, dataset_spec, num=8):
     """Grid renderer of image-to-image models: ``num`` fixed held-out inputs (the
     test split when there is one) in columns, the model's ``grid_rows`` in rows."""
     import numpy as np
 
-    from tfgan_suite import data
-    try:
-        held_out = data.load(dataset_spec, split="test", data_dir=FLAGS.data_dir,
-                             image_size=source.shape[0], channels=source.shape[-1],
-                             jitter=False, swap=FLAGS.direction == "b2a")
-    except (DataError, ConfigError):
-        held_out = source
+    held_out, _ = held_out_pairs(source, dataset_spec)
     a, b = next(iter(held_out.pairs(num, num=num)))
 
     def render(model):
@@ -300,18 +306,12 @@ def periodic_evaluation(model, source, dataset_spec, model_dir, writer):
                                           FLAGS.inception_weights, FLAGS.inception_graph)
 
     if source.is_two_domain:  # translated held-out images (the test split when there is one)
-        from tfgan_suite import data
-        try:
-            held_out = data.load(dataset_spec, split="test", data_dir=FLAGS.data_dir,
-                                 image_size=source.shape[0], channels=source.shape[-1],
-                                 jitter=False, swap=FLAGS.direction == "b2a")
-        except (DataError, ConfigError):
-            held_out = source
+        held_out, split = held_out_pairs(source, dataset_spec)
 
         def measure(m):
             return evaluation.evaluate_translation(
                 m, held_out, extractor, FLAGS.eval_num_samples, FLAGS.eval_batch_size,
-                FLAGS.stats_dir, "test" if held_out is not source else FLAGS.split, FLAGS.seed)
+                FLAGS.stats_dir, split, FLAGS.seed)
     else:
         def measure(m):
             return evaluation.evaluate(m, source, extractor, FLAGS.eval_metrics,
