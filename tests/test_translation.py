@@ -402,11 +402,14 @@ def test_tfds_cycle_gan_path_with_mock_data(tmp_path, monkeypatch):
 
 def test_pix2pix_cli_with_periodic_evaluation_and_evaluate(tmp_path):
     run_dir = tmp_path / "p2p"
-    r = run_cli("train", "--flagfile=flags/pix2pix_edges2shoes_quick.cfg",
+    r = run_cli("train", "--model=pix2pix", "--dataset=bundled:edges2shoes",
                 f"--model_dir={run_dir}", "--g_filters=4", "--d_filters=4", "--train_steps=2",
-                "--eval_every=2", "--eval_num_samples=16", f"--stats_dir={tmp_path}/stats",
-                "--verbose=0")
+                "--receptive_field=16", "--eval_every=2", "--eval_num_samples=16",
+                f"--stats_dir={tmp_path}/stats", "--verbose=0")
     assert r.returncode == 0, r.stderr[-2000:]
+    # the paper's batch size 1 is pix2pix's default, and flags.txt records it
+    assert "batch 1," in r.stdout
+    assert "--batch_size=1" in (run_dir / "flags.txt").read_text().splitlines()
     best = json.loads((run_dir / "best" / "best.json").read_text())
     assert best["step"] == 2 and best["num_images"] == 16
     assert best["identity_psnr"]["value"] < 20 and np.isfinite(best["fid"]["value"])
@@ -427,3 +430,15 @@ def test_pix2pix_tflite_is_converted_without_test_dropout_and_matches_keras():
     # the SavedModel side keeps the paper's noise
     a, _ = _pair_batch(1, 32, 1)
     assert not np.allclose(model.translate(a).numpy(), model.translate(a).numpy())
+
+
+def test_epoch_schedule_flags_become_steps(flags_parsed):
+    from tfgan_suite import registry, train
+    flags_parsed(["--model=cyclegan", "--lr_constant_epochs=2", "--lr_decay_epochs=3"])
+    source = data.load("bundled:sneakers2boots")
+    hp = registry.resolve_hparams("cyclegan", {}, source.kind)
+    out = train.epoch_schedule(hp, {}, source, 4, "cyclegan")
+    per_epoch = 3021 // 4  # the larger domain, as in CycleGAN
+    assert (out["lr_constant_steps"], out["lr_decay_steps"]) == (2 * per_epoch, 3 * per_epoch)
+    with pytest.raises(ConfigError, match="epochs or in steps"):
+        train.epoch_schedule(hp, {"lr_decay_steps": 5}, source, 4, "cyclegan")

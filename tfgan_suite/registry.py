@@ -19,13 +19,15 @@ class ModelSpec:
     default_dataset: str
     description: str
     default_shape: tuple
+    #: --batch_size when not given (None: the train flag's default).
+    default_batch_size: int = None
 
 
 _REGISTRY = {}
 
 
 def register(name, *, default_dataset, description, defaults=None,
-             default_shape=(28, 28, 1)):
+             default_shape=(28, 28, 1), default_batch_size=None):
     """Class decorator adding a ``GANModel`` subclass to the registry."""
 
     def decorate(cls):
@@ -35,7 +37,7 @@ def register(name, *, default_dataset, description, defaults=None,
         cls.model_name = name
         merged = {**BASE_HPARAMS, **(defaults or {})}
         _REGISTRY[name] = ModelSpec(name, cls, merged, default_dataset, description,
-                                    tuple(default_shape))
+                                    tuple(default_shape), default_batch_size)
         return cls
 
     return decorate

@@ -31,7 +31,8 @@ flags.DEFINE_integer("image_size", None, "Square image size (default: the data's
 flags.DEFINE_integer("channels", 0, "Image channels, 1 or 3 (0: the data's own).")
 flags.DEFINE_float("toy_mu", 4.0, "toy:gaussian1d mean.")
 flags.DEFINE_float("toy_sigma", 0.5, "toy:gaussian1d standard deviation.", lower_bound=0.0)
-flags.DEFINE_integer("batch_size", 64, "Global batch size of one update.", lower_bound=1)
+flags.DEFINE_integer("batch_size", 64, "Global batch size of one update (default 64; "
+                     "1 for pix2pix and cyclegan, as in their papers).", lower_bound=1)
 flags.DEFINE_integer("train_steps", None, "Generator updates to train for (default 10000 "
                      "unless --epochs is given).", lower_bound=1)
 flags.DEFINE_integer("epochs", None, "Passes over the data (finite datasets); "
@@ -139,11 +140,14 @@ def train():
     if FLAGS.channels not in (0, 1, 3):
         raise ConfigError(f"--channels must be 1 or 3 (or 0 for the data's own), got "
                           f"{FLAGS.channels}")
+    batch_size = FLAGS.batch_size
+    if not FLAGS["batch_size"].present and spec.default_batch_size:
+        batch_size = spec.default_batch_size  # e.g. pix2pix / CycleGAN: 1, as in the papers
     distribute.split_cpu(FLAGS.cpu_replicas)
     strategy = distribute.make_strategy(FLAGS.strategy, FLAGS.cpu_replicas)
     replicas = strategy.num_replicas_in_sync
-    if FLAGS.batch_size % replicas:
-        raise ConfigError(f"--batch_size={FLAGS.batch_size} must be divisible by the "
+    if batch_size % replicas:
+        raise ConfigError(f"--batch_size={batch_size} must be divisible by the "
                           f"{replicas} replicas")
     if FLAGS.mixed_precision:
         policy = "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
@@ -158,7 +162,7 @@ def train():
     hparams = registry.resolve_hparams(spec.name, overrides, source.kind)
     spec.cls.check_data(hparams, source.kind, source.shape)
     k = spec.cls.batches_per_step(hparams)
-    step_batch = FLAGS.batch_size * k
+    step_batch = batch_size * k
     hparams = epoch_schedule(hparams, overrides, source, step_batch, spec.name)
     per_epoch = FLAGS.steps_per_epoch or source.steps_per_epoch(step_batch) or 1000
     if per_epoch < 1:
@@ -188,7 +192,7 @@ def train():
     os.makedirs(write_dir, exist_ok=True)
     if chief:
         md.write_config(model_dir, **config)
-        write_flags(model_dir, {**hparams, "dataset": dataset_spec})
+        write_flags(model_dir, {**hparams, "dataset": dataset_spec, "batch_size": batch_size})
 
     # --- model, checkpoint, data ----------------------------------------------
     keras.utils.set_random_seed(FLAGS.seed)
@@ -207,7 +211,7 @@ def train():
         print(f"{model_dir} is already trained to step {start} (--train_steps={train_steps}).")
         return model
     cache = {"true": True, "false": False}.get(FLAGS.cache, FLAGS.cache)
-    ds = source.dataset(FLAGS.batch_size, disc_steps=k, num_replicas=replicas,
+    ds = source.dataset(batch_size, disc_steps=k, num_replicas=replicas,
                         seed=FLAGS.seed + start, cache=cache)
 
     # --- callbacks ---------------------------------------------------------------
@@ -233,7 +237,7 @@ def train():
         manager.save(checkpoint_number=model.step)
     epochs = start // per_epoch + math.ceil((train_steps - start) / per_epoch)
     print(f"Training {spec.name} on {source.describe()} for steps {start}..{train_steps} "
-          f"({replicas} replica(s), batch {FLAGS.batch_size}, k={k}) -> {model_dir}",
+          f"({replicas} replica(s), batch {batch_size}, k={k}) -> {model_dir}",
           flush=True)
     try:
         model.fit(ds, epochs=epochs, initial_epoch=start // per_epoch,

@@ -164,7 +164,7 @@ def _bce(logits, label):
           description="Image-to-image translation with conditional GANs (Isola et al. 2017)",
           defaults=dict(TRANSLATION_DEFAULTS, l1_weight=100.0, norm="instance",
                         test_dropout=True),
-          default_shape=(32, 32, 1))
+          default_shape=(32, 32, 1), default_batch_size=1)
 class Pix2Pix(TranslationModel):
     metric_names = ("d_loss", "g_loss", "g_gan", "g_l1")
     data_kinds = ("paired",)
@@ -233,7 +233,7 @@ class Pix2Pix(TranslationModel):
                       "(Zhu et al. 2017)",
           defaults=dict(TRANSLATION_DEFAULTS, norm="instance", cycle_weight=10.0,
                         identity_weight=0.5, pool_size=50, resnet_blocks=0),
-          default_shape=(32, 32, 1))
+          default_shape=(32, 32, 1), default_batch_size=1)
 class CycleGAN(TranslationModel):
     metric_names = ("d_loss", "g_loss", "g_gan", "cycle_loss", "identity_loss")
 
