@@ -8,6 +8,7 @@ import tensorflow as tf
 
 import tfgan_suite as tg
 from tfgan_suite import data, losses, penalties
+from tfgan_suite.errors import ConfigError
 from tfgan_suite.models import fgan
 
 LOSS_FAMILY = ["wgan", "wgan_gp", "lsgan", "dragan", "fgan", "ebgan", "began", "hinge", "sngan"]
@@ -54,6 +55,15 @@ def test_gradient_penalty_interpolates_per_sample():
                                           seed=keras.random.SeedGenerator(0)))
     # s = |2e - 1| ~ U[0, 1]: E[(s sqrt(d) - 1)^2] = d/3 - sqrt(d) + 1
     assert gp == pytest.approx(d / 3 - math.sqrt(d) + 1, rel=0.05)
+
+
+@pytest.mark.parametrize("name", ["wgan_gp", "dragan"])
+@pytest.mark.parametrize("bad, message", [(dict(d_norm="batch"), "cannot use BatchNorm"),
+                                          (dict(d_minibatch_std=True), "--d_minibatch_std")])
+def test_penalised_critics_refuse_settings_that_couple_samples(name, bad, message):
+    tg.build(name, (8, 8, 1), d_filters=4, g_filters=4)  # the defaults are accepted
+    with pytest.raises(ConfigError, match=f"--model={name}: .*{message}"):
+        tg.build(name, (8, 8, 1), d_filters=4, g_filters=4, **bad)
 
 
 def test_wgan_clips_every_critic_weight():

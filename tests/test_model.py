@@ -64,33 +64,50 @@ def test_k_discriminator_steps_per_generator_step():
     assert np.isfinite(logs["d_loss"][0]) and np.isfinite(logs["g_loss"][0])
 
 
-def _equivalence_model(strategy, init):
+# Models whose discriminator loss has its own randomness or batch coupling:
+# WGAN-GP's eps, DRAGAN's perturbation and global std, BEGAN's k_t (clipped
+# from the global balance), EBGAN's pulling-away term over the global batch.
+EQUIVALENCE_MODELS = {
+    "gan": dict(),
+    "wgan_gp": dict(gp_weight=1.0),
+    "dragan": dict(gp_weight=1.0, d_norm="none"),
+    "began": dict(lambda_k=0.5, code_dim=4),
+    "ebgan": dict(pt_weight=1.0, code_dim=4),
+}
+
+
+def _equivalence_model(name, strategy, init):
     with strategy.scope():
-        m = tg.build("gan", (4, 4, 1), seed=7, latent_dim=3, disc_steps=2,
-                     g_hidden_units=(16,), d_hidden_units=(16,), g_batchnorm=False,
+        m = tg.build(name, (4, 4, 1), seed=7, latent_dim=3, disc_steps=2,
+                     architecture="mlp", g_hidden_units=(16,), d_hidden_units=(16,),
+                     g_batchnorm=False,  # BatchNorm statistics are per replica
                      # Plain SGD: an update proportional to the gradient, so a
                      # loss scaled wrongly by the replica count shows (Adam
                      # would normalise it away).
                      optimizer="sgd", beta1=0.0,
-                     g_learning_rate=0.05, d_learning_rate=0.05)
+                     g_learning_rate=0.05, d_learning_rate=0.05,
+                     **EQUIVALENCE_MODELS[name])
     if init is not None:
         m.generator.set_weights(init[0])
         m.discriminator.set_weights(init[1])
     return m
 
 
-def test_two_replicas_step_equals_one_device_step():
+@pytest.mark.parametrize("name", sorted(EQUIVALENCE_MODELS))
+def test_two_replicas_step_equals_one_device_step(name):
     """One train step (2 D updates + 1 G update) on MirroredStrategy over 2
     logical CPUs moves every weight as one device does with the same global
-    batch and noise: losses are averaged over the global batch, the noise is
-    sliced from the global draw, and the data is laid out per replica."""
+    batch and noise: losses are averaged over the global batch, the noise
+    (latent, penalty draws) is sliced from the global draw, batch statistics
+    (DRAGAN's std, BEGAN's balance, EBGAN's PT) run over the global batch, and
+    the data is laid out per replica."""
     k, batch = 2, 8
     x = np.random.default_rng(0).uniform(-1, 1, (k * batch, 4, 4, 1)).astype("float32")
-    one = _equivalence_model(tf.distribute.OneDeviceStrategy("/cpu:0"), None)
+    one = _equivalence_model(name, tf.distribute.OneDeviceStrategy("/cpu:0"), None)
     init = (one.generator.get_weights(), one.discriminator.get_weights())
     mirrored = distribute.make_strategy("mirrored", cpu_replicas=2)
     assert mirrored.num_replicas_in_sync == 2
-    two = _equivalence_model(mirrored, init)
+    two = _equivalence_model(name, mirrored, init)
 
     ds1 = tf.data.Dataset.from_tensors(x)
     ds2 = tf.data.Dataset.from_tensors(x).map(
@@ -105,8 +122,11 @@ def test_two_replicas_step_equals_one_device_step():
         assert any(not np.allclose(a, b) for a, b in zip(w0, w1))  # the step did move them
         for a, b in zip(w1, w2):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    for key in ("d_loss", "g_loss", "d_real", "d_fake"):
-        assert h1[key][0] == pytest.approx(h2[key][0], rel=1e-5)
+    for key in h1:
+        assert h1[key][0] == pytest.approx(h2[key][0], rel=1e-5, abs=1e-7), key
+    if name == "began":
+        k1, k2 = float(one.k_t.numpy()), float(two.k_t.numpy())
+        assert k1 > 0 and k2 == pytest.approx(k1, rel=1e-5)
 
 
 def test_generate_is_seeded(dcgan16):

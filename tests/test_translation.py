@@ -283,6 +283,18 @@ def test_cyclegan_identity_weight_zero_drops_the_term():
     assert float(logs["identity_loss"]) > 0.0
 
 
+def test_simgan_schedule_counts_training_steps():
+    """Kg refiner updates per step stretch the refiner's schedule; the D
+    pre-training updates shift the discriminator's."""
+    model = tg.build("simgan", (16, 16, 1), g_filters=4, refiner_blocks=1, refiner_steps=2,
+                     disc_steps=1, disc_pretrain_steps=5, lr_constant_steps=10,
+                     lr_decay_steps=30)
+    g = model.g_optimizer._learning_rate.get_config()  # the schedule object
+    d = model.d_optimizer._learning_rate.get_config()
+    assert (g["constant_steps"], g["decay_steps"]) == (20, 60)
+    assert (d["constant_steps"], d["decay_steps"]) == (15, 30)
+
+
 def test_simgan_pretraining_moves_only_the_network_of_its_phase():
     model = tg.build("simgan", (16, 16, 1), seed=0, g_filters=4, refiner_blocks=1,
                      refiner_pretrain_steps=2, disc_pretrain_steps=2, pool_size=4)

@@ -45,8 +45,8 @@ def build(name, data_shape=None, *, g_optimizer=None, d_optimizer=None, seed=Non
     spec.cls.check_data(hp, kind, data_shape)
     model = spec.cls.from_hparams(hp, data_shape, seed=seed)
     model.data_shape = data_shape
-    model.compile(g_optimizer or make_optimizer(hp, "g"),
-                  d_optimizer or make_optimizer(hp, "d"),
+    model.compile(g_optimizer or make_optimizer(hp, "g", spec.cls.optimizer_updates(hp, "g")),
+                  d_optimizer or make_optimizer(hp, "d", spec.cls.optimizer_updates(hp, "d")),
                   jit_compile=jit_compile, steps_per_execution=steps_per_execution)
     return model
 

@@ -90,3 +90,55 @@ def is_chief():
     if "chief" in config.get("cluster", {}):
         return task.get("type") == "chief"
     return task.get("type") == "worker" and int(task.get("index", 0)) == 0
+
+
+def replica_count():
+    """Replicas in sync under the current strategy (1 outside any)."""
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def replica_id():
+    """This replica's index in its sync group (0 outside a replica context)."""
+    ctx = tf.distribute.get_replica_context()
+    return 0 if ctx is None else ctx.replica_id_in_sync_group
+
+
+def draw_for_global_batch(draw, local_shape):
+    """This replica's rows of random numbers drawn for the whole global batch.
+
+    ``draw(shape)`` returns a random tensor of ``shape``; ``local_shape[0]`` is
+    the replica's batch. Every replica shares the model's seed state, so a
+    per-replica draw would hand all replicas the *same* numbers; drawing the
+    global batch and slicing by replica id gives replica r the numbers row
+    r*b ... (r+1)*b of a one-device run with the same global batch (the
+    pipeline lays the data out the same way).
+    """
+    n = replica_count()
+    if n == 1:
+        return draw(local_shape)
+    local_shape = list(local_shape)
+    values = draw([local_shape[0] * n] + local_shape[1:])
+    return tf.gather(tf.reshape(values, [n, -1] + local_shape[1:]), replica_id())
+
+
+def global_sum(values):
+    """Sum of each tensor in ``values`` over all replicas (identity on one)."""
+    ctx = tf.distribute.get_replica_context()
+    if replica_count() == 1 or ctx is None:
+        return values
+    return ctx.all_reduce(tf.distribute.ReduceOp.SUM, values)
+
+
+def global_mean(value):
+    """Mean of a per-replica scalar over the replicas (identity on one)."""
+    n = replica_count()
+    return value if n == 1 else global_sum(value) / n
+
+
+def gather_global(x):
+    """``x`` of every replica concatenated along axis 0, in replica order
+    (identity on one). Differentiable: the gradient reaches each replica's rows."""
+    ctx = tf.distribute.get_replica_context()
+    if replica_count() == 1 or ctx is None:
+        return x
+    return ctx.all_gather(x, axis=0)

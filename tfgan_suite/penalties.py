@@ -3,9 +3,14 @@
 Each works inside ``tf.function`` and under ``MirroredStrategy`` (it returns the
 per-replica mean, scaled like every loss by ``GANModel``), and computes in
 float32 whatever the network's compute dtype. Gradient norms are per sample,
-over all non-batch axes.
+over all non-batch axes. Random draws are made for the global batch and
+sliced per replica, and DRAGAN's std runs over the global batch, so N replicas
+compute what one device does with the same global batch.
 """
+import keras
 import tensorflow as tf
+
+from tfgan_suite.distribute import draw_for_global_batch, global_sum
 
 
 def _per_sample_sq_norm(grads):
@@ -34,10 +39,21 @@ def _input_gradients(critic, points, training):
     return tape.gradient(out, points)
 
 
-def _per_sample_uniform(batch_like, seed):
-    import keras
-    shape = [tf.shape(batch_like)[0]] + [1] * (batch_like.shape.rank - 1)
-    return keras.random.uniform(shape, seed=seed, dtype=batch_like.dtype)
+def _uniform_like(batch_like, seed, per_sample):
+    """U[0, 1] draws, one per sample (broadcastable) or one per element."""
+    shape = tf.unstack(tf.shape(batch_like))
+    if per_sample:
+        shape = shape[:1] + [1] * (batch_like.shape.rank - 1)
+    return draw_for_global_batch(
+        lambda s: keras.random.uniform(s, seed=seed, dtype=batch_like.dtype), shape)
+
+
+def _global_std(x):
+    """Standard deviation of all elements of ``x`` over every replica's batch."""
+    total, total_sq, count = global_sum([
+        tf.reduce_sum(x), tf.reduce_sum(tf.square(x)), tf.cast(tf.size(x), x.dtype)])
+    mean = total / count
+    return tf.sqrt(tf.maximum(total_sq / count - tf.square(mean), 0.0))
 
 
 def gradient_penalty(critic, real, fake, seed=None, target=1.0, training=True):
@@ -52,7 +68,7 @@ def gradient_penalty(critic, real, fake, seed=None, target=1.0, training=True):
     """
     real = tf.cast(real, tf.float32)
     fake = tf.cast(fake, tf.float32)
-    eps = _per_sample_uniform(real, seed)
+    eps = _uniform_like(real, seed, per_sample=True)
     x_hat = eps * real + (1.0 - eps) * fake
     norm = tf.sqrt(_per_sample_sq_norm(_input_gradients(critic, x_hat, training)) + 1e-12)
     return tf.reduce_mean(tf.square(norm - target))
@@ -63,13 +79,13 @@ def dragan_penalty(critic, real, seed=None, scale=0.5, target=1.0, training=True
     perturbed around the data.
 
         x_p = x + delta,  delta = scale * std(x) * U[0, 1] (one draw per element,
-        std over the whole batch),  penalty = E[ (||grad D(x_p)||_2 - target)^2 ]
+        std over the whole global batch),  penalty = E[ (||grad D(x_p)||_2 - target)^2 ]
 
     The caller multiplies by lambda (10 in the paper).
     """
-    import keras
     real = tf.cast(real, tf.float32)
-    delta = scale * tf.math.reduce_std(real) * keras.random.uniform(tf.shape(real), seed=seed)
+    std = tf.stop_gradient(_global_std(real))
+    delta = scale * std * _uniform_like(real, seed, per_sample=False)
     norm = tf.sqrt(_per_sample_sq_norm(_input_gradients(critic, real + delta, training)) + 1e-12)
     return tf.reduce_mean(tf.square(norm - target))
 

@@ -28,6 +28,7 @@ Rules implemented here once, for every model:
 import keras
 import tensorflow as tf
 
+from tfgan_suite.distribute import draw_for_global_batch, replica_count
 from tfgan_suite.errors import ConfigError
 
 #: Hyper-parameters every model understands; models override the defaults.
@@ -69,18 +70,21 @@ class ConstantThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
                     decay_steps=self.decay_steps)
 
 
-def make_optimizer(hparams, which):
+def make_optimizer(hparams, which, updates=None):
     """Optimizer for network ``which`` ("g" or "d") from the hyper-parameters.
 
-    The learning-rate schedule counts *training steps*: the discriminator's
-    optimizer makes ``disc_steps`` updates per step, so its schedule is
-    stretched by that factor.
+    The learning-rate schedule counts *training steps*, while the optimizer
+    counts its own updates: ``updates = (per_step, before)`` says how many
+    updates it makes per training step and how many it makes before the first
+    one (pre-training); the schedule is stretched and shifted to match.
+    Default: ``disc_steps`` per step for the discriminator, 1 for the generator
+    (``GANModel.optimizer_updates``).
     """
     name = hparams["optimizer"]
     lr = float(hparams[f"{which}_learning_rate"])
     if hparams["lr_decay_steps"]:
-        per_step = hparams["disc_steps"] if which == "d" else 1
-        lr = ConstantThenLinearDecay(lr, hparams["lr_constant_steps"] * per_step,
+        per_step, before = updates or GANModel.optimizer_updates(hparams, which)
+        lr = ConstantThenLinearDecay(lr, hparams["lr_constant_steps"] * per_step + before,
                                      hparams["lr_decay_steps"] * per_step)
     if name == "adam":
         return keras.optimizers.Adam(lr, beta_1=hparams["beta1"],
@@ -113,19 +117,10 @@ def call_frozen(network, inputs, training=True):
     return outputs
 
 
-def replica_count():
-    return tf.distribute.get_strategy().num_replicas_in_sync
-
-
 def _multi_worker():
     strategy = tf.distribute.get_strategy()
     return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
             and strategy.extended._in_multi_worker_mode())  # pylint: disable=protected-access
-
-
-def _replica_id():
-    ctx = tf.distribute.get_replica_context()
-    return 0 if ctx is None else ctx.replica_id_in_sync_group
 
 
 class GANModel(keras.Model):
@@ -223,6 +218,12 @@ class GANModel(keras.Model):
         """Minibatches of real data one train step consumes (k by default)."""
         return int(hp["disc_steps"])
 
+    @classmethod
+    def optimizer_updates(cls, hp, which):
+        """(updates per training step, updates before the first training step)
+        of the "g" or "d" optimizer; ``make_optimizer`` fits the schedule to it."""
+        return (int(hp["disc_steps"]) if which == "d" else 1), 0
+
     @property
     def metrics(self):
         return list(self._trackers.values())
@@ -245,13 +246,9 @@ class GANModel(keras.Model):
         Drawn for the global batch and sliced by replica id, so the noise of a
         step does not depend on how many replicas share it.
         """
-        n = replica_count()
-        z = keras.random.normal((batch_size * n, self.latent_dim),
-                                seed=self.seed_generator)
-        if n == 1:
-            return z
-        z = tf.reshape(z, (n, batch_size, self.latent_dim))
-        return tf.gather(z, _replica_id())
+        return draw_for_global_batch(
+            lambda shape: keras.random.normal(shape, seed=self.seed_generator),
+            (batch_size, self.latent_dim))
 
     def generate(self, num, seed=None):
         """``num`` samples from the generator in inference mode.

@@ -9,12 +9,15 @@ gamma = E[L(G(z))] / E[L(x)] at equilibrium trades diversity (high gamma) for
 quality (``--began_gamma``, default 0.5); lambda_k = 0.001; k_0 = 0. The
 convergence measure M_global = L(x) + |gamma L(x) - L(G(z))| is logged every
 step. k_t is a model variable (checkpointed; under a distribution strategy the
-replicas' updates are averaged). Adam(1e-4, beta1=0.5), ELU autoencoder.
+balance is averaged over the replicas before the clipped update, so every
+replica applies the global batch's update). Adam(1e-4, beta1=0.5), ELU
+autoencoder.
 """
 import keras
 import tensorflow as tf
 from absl import flags
 
+from tfgan_suite.distribute import global_mean
 from tfgan_suite.errors import ConfigError
 from tfgan_suite.models.ebgan import AUTOENCODER_DEFAULTS, AutoencoderGAN
 from tfgan_suite.registry import register
@@ -49,7 +52,9 @@ class BEGAN(AutoencoderGAN):
         l_fake = tf.reduce_mean(self.energy(fake, fake_output))
         k = tf.convert_to_tensor(self.k_t)
         gamma = self.hparams["began_gamma"]
-        self._balance = tf.stop_gradient(gamma * l_real - l_fake)
+        # The balance of the global batch: k_t is one number shared by all
+        # replicas, so each must clip the same update.
+        self._balance = tf.stop_gradient(global_mean(gamma * l_real - l_fake))
         m_global = l_real + tf.abs(self._balance)
         return l_real - k * l_fake, {"k_t": k, "m_global": m_global}
 

@@ -11,7 +11,8 @@ The penalty is per sample: the critic uses LayerNorm (``--d_norm=layer``).
 from absl import flags
 
 from tfgan_suite import losses, penalties
-from tfgan_suite.models.gan import GAN, GAN_DEFAULTS, TOY_LEARNING_RATES
+from tfgan_suite.models.gan import (GAN, GAN_DEFAULTS, TOY_LEARNING_RATES,
+                                    check_per_sample_critic)
 from tfgan_suite.registry import register
 
 
@@ -26,6 +27,11 @@ flags.DEFINE_float("dragan_scale", None, "dragan: perturbation scale c in c * st
 class DRAGAN(GAN):
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty")
     VECTOR_EXTRA = TOY_LEARNING_RATES
+
+    @classmethod
+    def validate_hparams(cls, hp):
+        super().validate_hparams(hp)
+        check_per_sample_critic(cls.model_name, hp)
 
     def discriminator_loss(self, real, fake, real_output, fake_output):
         loss, logs = super().discriminator_loss(real, fake, real_output, fake_output)

@@ -14,6 +14,7 @@ import tensorflow as tf
 from absl import flags
 
 from tfgan_suite import losses, networks
+from tfgan_suite.distribute import gather_global
 from tfgan_suite.models.gan import GAN, GAN_DEFAULTS, TOY_LEARNING_RATES
 from tfgan_suite.registry import register
 
@@ -53,6 +54,9 @@ class EBGAN(AutoencoderGAN):
         return loss, {"energy_real": e_real, "energy_fake": tf.reduce_mean(e_fake)}
 
     def generator_loss(self, real, fake, fake_output):
-        pt = losses.pulling_away_term(fake_output[1])
+        # PT pairs every two samples of the global batch: gather all replicas'
+        # codes (each replica then holds the whole term; the gradient of the
+        # gather hands each replica its rows' share).
+        pt = losses.pulling_away_term(gather_global(fake_output[1]))
         loss = tf.reduce_mean(self.energy(fake, fake_output)) + self.hparams["pt_weight"] * pt
         return loss, {"pulling_away": pt}

@@ -36,6 +36,18 @@ GAN_DEFAULTS = dict(architecture="mlp", generator_loss="non_saturating",
                     d_norm="batch", d_spectral_norm=False)
 
 
+def check_per_sample_critic(model_name, hp):
+    """Refuse critic settings that couple the samples of a batch (BatchNorm,
+    the minibatch-std feature): a gradient penalty is per sample, so it
+    assumes D(x_i) depends on x_i alone."""
+    if hp["d_norm"] == "batch":
+        raise ConfigError(f"--model={model_name}: the gradient penalty is per sample, so the "
+                          "critic cannot use BatchNorm; use --d_norm=layer or none")
+    if hp["d_minibatch_std"]:
+        raise ConfigError(f"--model={model_name}: --d_minibatch_std couples the samples of a "
+                          "batch, which the per-sample gradient penalty assumes it does not")
+
+
 @register("gan", default_dataset="bundled:mnist",
           description="Original GAN, MLP networks, minimax or non-saturating loss",
           defaults=GAN_DEFAULTS)

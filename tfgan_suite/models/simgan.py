@@ -101,6 +101,14 @@ class SimGAN(TranslationModel):
     def batches_per_step(cls, hp):
         return max(int(hp["disc_steps"]), int(hp["refiner_steps"]))
 
+    @classmethod
+    def optimizer_updates(cls, hp, which):
+        # Kg refiner updates per step (the refiner's pre-training has its own
+        # optimizer); Kd discriminator updates after the D pre-training ones.
+        if which == "g":
+            return int(hp["refiner_steps"]), 0
+        return int(hp["disc_steps"]), int(hp["disc_pretrain_steps"])
+
     def compile(self, g_optimizer, d_optimizer, **kwargs):
         super().compile(g_optimizer, d_optimizer, **kwargs)
         inner = getattr(g_optimizer, "inner_optimizer", g_optimizer)

@@ -20,7 +20,7 @@ past step 40,000 the rates are 0, so set --lr_constant_steps /
 from absl import flags
 
 from tfgan_suite import penalties
-from tfgan_suite.errors import ConfigError
+from tfgan_suite.models.gan import check_per_sample_critic
 from tfgan_suite.models.wgan import WASSERSTEIN_DEFAULTS, WassersteinCritic
 from tfgan_suite.registry import register
 
@@ -45,12 +45,7 @@ class WGANGP(WassersteinCritic):
     @classmethod
     def validate_hparams(cls, hp):
         super().validate_hparams(hp)
-        if hp["d_norm"] == "batch":
-            raise ConfigError("--model=wgan_gp: the gradient penalty is per sample, so the "
-                              "critic cannot use BatchNorm; use --d_norm=layer or none")
-        if hp["d_minibatch_std"]:
-            raise ConfigError("--model=wgan_gp: --d_minibatch_std couples the samples of a "
-                              "batch, which the per-sample gradient penalty assumes it does not")
+        check_per_sample_critic(cls.model_name, hp)
 
     def discriminator_loss(self, real, fake, real_output, fake_output):
         loss, logs = self.critic_terms(real, fake, real_output, fake_output)
