@@ -1,7 +1,7 @@
 """tfgan_suite: the GANs of the papers as Keras 3 models.
 
     import tfgan_suite as tg
-    model = tg.build("dcgan", data_shape=(28, 28, 1))
+    model = tg.build("dcgan", data_shape=(28, 28, 1))  # or data=tg.data.load("bundled:mnist")
     model.fit(dataset, steps_per_epoch=..., epochs=...)
     images = model.generate(16)
 
@@ -26,25 +26,36 @@ def data_kind_of(shape):
     raise ConfigError(f"data_shape must be (H, W, C) or (D,), got {tuple(shape)}")
 
 
-def build(name, data_shape=None, *, g_optimizer=None, d_optimizer=None, seed=None,
-          jit_compile=False, steps_per_execution=1, data_kind=None, **hparams):
-    """Build and compile model ``name`` for data of ``data_shape``.
+def data_spec_for(spec, data_shape=None, data_kind=None, class_names=None, data=None):
+    """The ``DataSpec`` a model is built for: from ``data`` (a DataSource or a
+    DataSpec), else from a shape, a kind (default: what the shape says, or the
+    model's first kind for images) and class names."""
+    from tfgan_suite.data.spec import DataSpec
+    if data is not None:
+        return data if isinstance(data, DataSpec) else data.data_spec
+    shape = tuple(data_shape or spec.default_shape)
+    kind = data_kind or data_kind_of(shape)
+    if data_kind is None and kind == "image" and kind not in spec.cls.data_kinds:
+        kind = spec.cls.data_kinds[0]  # e.g. image-to-image models: their first kind
+    return DataSpec(kind, shape, tuple(class_names or ()))
 
-    ``hparams`` override the registry defaults (see
-    ``registry.resolve_hparams``); unknown names raise ``ConfigError``.
-    ``data_kind`` ("image", "vector", "paired", "unpaired") defaults to what the
-    shape and the model say (image-to-image models: their first data kind).
+
+def build(name, data_shape=None, *, data=None, g_optimizer=None, d_optimizer=None,
+          seed=None, jit_compile=False, steps_per_execution=1, data_kind=None,
+          class_names=None, **hparams):
+    """Build and compile model ``name`` for its data.
+
+    The data is ``data`` (a ``DataSource`` from ``tfgan_suite.data.load`` or a
+    ``DataSpec``), or described by ``data_shape`` (and ``data_kind`` /
+    ``class_names``). ``hparams`` override the model's defaults (see
+    ``registry.resolve_hparams``); unknown names raise ``ConfigError``, and so
+    does data the model cannot train on.
     """
-    from tfgan_suite.models.base import make_optimizer
+    from tfgan_suite.optimizers import make_optimizer
     spec = registry.get(name)
-    data_shape = tuple(data_shape or spec.default_shape)
-    kind = data_kind or data_kind_of(data_shape)
-    if data_kind is None and kind == "image" and getattr(spec.cls, "data_kinds", None):
-        kind = spec.cls.data_kinds[0]
-    hp = registry.resolve_hparams(name, hparams, kind)
-    spec.cls.check_data(hp, kind, data_shape)
-    model = spec.cls.from_hparams(hp, data_shape, seed=seed)
-    model.data_shape = data_shape
+    data_spec = data_spec_for(spec, data_shape, data_kind, class_names, data)
+    hp = registry.resolve_hparams(name, hparams, data_spec)
+    model = spec.cls.from_hparams(hp, data_spec, seed=seed)
     model.compile(g_optimizer or make_optimizer(hp, "g", spec.cls.optimizer_updates(hp, "g")),
                   d_optimizer or make_optimizer(hp, "d", spec.cls.optimizer_updates(hp, "d")),
                   jit_compile=jit_compile, steps_per_execution=steps_per_execution)

@@ -59,39 +59,32 @@ class Checkpointer(StepCallback):
 
 
 class SampleGrid(StepCallback):
-    """Images from a fixed noise batch every ``every`` steps.
+    """The model's sample grid every ``every`` steps.
 
-    Images: ``samples/step_XXXXXXX.png`` grids and TensorBoard images. Vector
-    (toy) data: ``samples/step_XXXXXXX.npy`` with the samples in data
-    coordinates and a PNG plot over real samples.
+    ``render()`` returns a ``Grid`` of the current model on inputs fixed when
+    training started (``model.grid_renderer``). Images:
+    ``samples/step_XXXXXXX.png`` and TensorBoard images; points (toy data):
+    ``samples/step_XXXXXXX.npy`` with the samples in data coordinates and a
+    PNG plot over real samples.
     """
 
-    def __init__(self, model_dir, every, latent=None, writer=None, real=None, cols=None,
-                 render=None):
+    def __init__(self, model_dir, every, render, writer=None):
         super().__init__(every)
         self.dir = os.path.join(model_dir, "samples")
-        self.latent = None if latent is None else np.asarray(latent, np.float32)
+        self.render = render
         self.writer = writer
-        self.real = None if real is None else np.asarray(real)
-        self.cols = cols
-        self.render = render  # model -> images [N, H, W, C] (image-to-image grids)
 
     def on_train_begin(self, logs=None):
         if self.model.step == 0:
             self._maybe(0, force=True)
 
     def on_step(self, step):
-        if self.render is not None:
-            fake = np.asarray(self.render(self.model))
-        else:
-            fake = self.model.generator(self.latent, training=False).numpy()
+        grid = self.render()
         base = os.path.join(self.dir, f"step_{step:07d}")
-        if fake.ndim == 4:
-            picture = visualize.grid(fake, self.cols)
-        else:
+        if grid.is_points:
             os.makedirs(self.dir, exist_ok=True)
-            np.save(base + ".npy", fake)
-            picture = visualize.plot_points(fake, self.real)
+            np.save(base + ".npy", np.asarray(grid.images))
+        picture = visualize.picture(grid)
         visualize.save_png(base + ".png", picture)
         if self.writer is not None:
             with self.writer.as_default():

@@ -1,30 +1,30 @@
 """Export a trained generator: SavedModel for TF Serving, TFLite for phones.
 
+The model declares what is exported (``model.export_signatures()``, a list of
+``models.contract.Signature``); this module only loops over it.
+
 SavedModel (``export_dir/name/version/``, TF Serving's layout), built with
-``keras.export.ExportArchive``:
+``keras.export.ExportArchive``: every declared signature, each returning
+``images`` float32 [-1, 1] and ``images_uint8`` uint8 [0, 255] -- e.g.
+``serving_default(z)`` and ``generate(num_samples, seed)`` (noise drawn inside
+the graph, stateless) for noise models, ``serving_default(images)`` and
+``translate_b2a(images)`` for CycleGAN -- plus ``metadata``: no inputs ->
+``json``, what a client needs (inputs, output shape, value range, class names,
+signatures). The same JSON is written to ``assets.extra/tfgan_metadata.json``.
 
-* ``serving_default``: the model's named inputs (``z`` float32 [batch,
-  latent_dim] for unconditional models) -> ``images`` float32 [-1, 1] and
-  ``images_uint8`` uint8 [0, 255];
-* ``generate``: ``num_samples`` (int32 scalar) and ``seed`` (int32 scalar) ->
-  the same outputs, with the noise drawn inside the graph (stateless, so a seed
-  always gives the same images);
-* ``metadata``: no inputs -> ``json``, a string with what a client needs
-  (latent_dim, output shape, value range, class names, signatures). The same
-  JSON is written to ``assets.extra/tfgan_metadata.json``.
-
-TFLite (``export_dir/name.tflite`` float32, ``name_<q>.tflite`` for q in
-float16 / dynamic / int8): converted with ``tf.lite.TFLiteConverter`` from a
-SavedModel of the same archive with a static batch (default 1: GPU delegates
-need static shapes), builtin ops only. Conversion needing a Select TF op fails
-loudly. int8 is full-integer quantisation calibrated on noise (float input and
-output kept for convenience).
+TFLite (``export_dir/tflite/name/version/name<suffix>.tflite`` float32 and
+``..._<q>.tflite`` for q in float16 / dynamic / int8, one file per signature
+that declares a ``tflite`` suffix): converted with ``tf.lite.TFLiteConverter``
+from a SavedModel of that signature with a static batch (default 1: GPU
+delegates need static shapes), builtin ops only. Conversion needing a Select
+TF op fails loudly. int8 is full-integer quantisation calibrated on the
+signature's example inputs (float input and output kept for convenience).
 
 Everything is written under a temporary name and renamed into place: a failed
 export leaves nothing behind, and an existing version is replaced only with
 ``overwrite=True``.
 """
-import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -40,85 +40,51 @@ from tfgan_suite.model_dir import atomic_write
 
 QUANTIZATIONS = ("float16", "dynamic", "int8")
 METADATA_FILE = os.path.join("assets.extra", "tfgan_metadata.json")
-
-
-def _two_way(model):
-    return model.export_kind == "image_to_image" and hasattr(model, "serve_b2a")
+#: TFLite files live in ``export_dir/TFLITE_DIR/name/version/`` (beside the
+#: SavedModels, outside TF Serving's ``export_dir/name``).
+TFLITE_DIR = "tflite"
 
 
 def signature_names(model):
-    if model.export_kind == "image_to_image":
-        return ["serving_default"] + (["translate_b2a"] if _two_way(model) else []) + ["metadata"]
-    return ["serving_default", "generate", "metadata"]
+    return [s.name for s in model.export_signatures()] + ["metadata"]
 
 
 def metadata(model):
-    config = getattr(model, "config", {})
-    if model.export_kind == "image_to_image":
-        return {
-            "model": model.model_name,
-            "kind": model.export_kind,
-            "latent_dim": 0,
-            "train_image_shape": list(model.image_shape),
-            "value_range": {"images": [-1.0, 1.0], "images_uint8": [0, 255]},
-            "inputs": {"images": {"dtype": "float32",
-                                  "shape": [None, None, None, model.image_shape[-1]]}},
-            "size_multiple": model.size_multiple,
-            "directions": ["a2b", "b2a"] if _two_way(model) else ["a2b"],
-            "signatures": signature_names(model),
-            "test_dropout": bool(model.hparams.get("test_dropout", False)),
-            "tflite_test_dropout": False,
-            "step": model.step,
-            "dataset": config.get("dataset"),
-        }
-    return {
-        "model": model.model_name,
-        "kind": model.export_kind,
-        "latent_dim": model.latent_dim,
-        "output_shape": list(model.generator.output_shape[1:]),
-        "value_range": {"images": [-1.0, 1.0], "images_uint8": [0, 255]},
-        "class_names": list(config.get("class_names") or []),
-        "inputs": {s.name: {"dtype": s.dtype.name, "shape": [d for d in s.shape]}
-                   for s in model.serving_input_signature()},
-        "signatures": signature_names(model),
-        "step": model.step,
-        "dataset": config.get("dataset"),
-    }
+    """What a client needs (``model.export_metadata()``), plus the TFLite files."""
+    meta = model.export_metadata()
+    meta["tflite"] = {s.name: s.tflite for s in model.export_signatures()
+                      if s.tflite is not None}
+    return meta
 
 
-def build_archive(model, batch=None, full=True):
-    """An ExportArchive of the generator with the suite's signatures."""
+def _outputs(images):
+    images = tf.cast(images, tf.float32)
+    return {"images": images, "images_uint8": to_uint8(images)}
+
+
+def _endpoint(fn):
+    return lambda *inputs: _outputs(fn(*inputs))
+
+
+def build_archive(model, signatures, static_batch=None, with_metadata=True):
+    """An ExportArchive of the generator networks with ``signatures`` (each
+    returning ``images`` and ``images_uint8``), at a static batch for TFLite."""
     archive = keras.export.ExportArchive()
-    archive.track(model.generator)
-
-    def outputs(images):
-        images = tf.cast(images, tf.float32)
-        return {"images": images, "images_uint8": to_uint8(images)}
-
-    archive.add_endpoint("serving_default", lambda *inputs: outputs(model.serve(*inputs)),
-                         input_signature=model.serving_input_signature(batch))
-    if model.export_kind == "image_to_image":
-        if _two_way(model):
-            archive.track(model.generator_b2a)
-            archive.add_endpoint("translate_b2a",
-                                 lambda images: outputs(model.serve_b2a(images)),
-                                 input_signature=model.serving_input_signature(batch))
-        if full:
-            text = json.dumps(metadata(model))
-            archive.add_endpoint("metadata", lambda: {"json": tf.constant(text)},
-                                 input_signature=[])
-        return archive
-    if full:
-        archive.add_endpoint(
-            "generate",
-            lambda num_samples, seed: outputs(model.serve(
-                *model.random_serving_inputs(num_samples, seed))),
-            input_signature=[tf.TensorSpec((), tf.int32, name="num_samples"),
-                             tf.TensorSpec((), tf.int32, name="seed")])
+    for name in model.generator_networks:
+        archive.track(getattr(model, name))
+    for sig in signatures:
+        specs = sig.inputs if static_batch is None else sig.static_inputs(static_batch)
+        archive.add_endpoint(sig.name, _endpoint(sig.fn), input_signature=specs)
+    if with_metadata:
         text = json.dumps(metadata(model))
         archive.add_endpoint("metadata", lambda: {"json": tf.constant(text)},
                              input_signature=[])
     return archive
+
+
+def _describe_inputs(meta):
+    return ", ".join(f"{k} {v['dtype']} {v['shape']}" for k, v in
+                     sorted((meta.get("inputs") or {}).items()))
 
 
 def _check_existing(name_dir, version, model, overwrite):
@@ -126,17 +92,18 @@ def _check_existing(name_dir, version, model, overwrite):
     if os.path.exists(final) and not overwrite:
         raise ExportError(f"{final} exists; pass --overwrite to replace it or choose "
                           f"another --version")
+    mine = json.loads(json.dumps(metadata(model)))  # as stored: lists, not tuples
     for other in sorted(os.listdir(name_dir)) if os.path.isdir(name_dir) else []:
         meta_path = os.path.join(name_dir, other, METADATA_FILE)
         if other == str(version) or not os.path.exists(meta_path):
             continue
         with open(meta_path) as f:
             meta = json.load(f)
-        if (meta.get("model"), meta.get("latent_dim")) != (model.model_name, model.latent_dim):
+        if (meta.get("model"), meta.get("inputs")) != (mine["model"], mine["inputs"]):
             raise ExportError(
-                f"{name_dir} holds version {other} of model {meta.get('model')!r} with "
-                f"latent_dim {meta.get('latent_dim')}; this model is {model.model_name!r} with "
-                f"latent_dim {model.latent_dim}: TF Serving would serve both under one name. "
+                f"{name_dir} holds version {other} of model {meta.get('model')!r} with inputs "
+                f"{_describe_inputs(meta)}; this model is {mine['model']!r} with inputs "
+                f"{_describe_inputs(mine)}: TF Serving would serve both under one name. "
                 f"Use another --name.")
     return final
 
@@ -149,74 +116,47 @@ def write_saved_model(model, export_dir, name, version=1, overwrite=False):
     tmp = tempfile.mkdtemp(dir=name_dir, prefix=f".tmp-{version}-")
     try:
         out = os.path.join(tmp, "model")
-        build_archive(model).write_out(out, verbose=False)
+        build_archive(model, model.export_signatures()).write_out(out, verbose=False)
         os.makedirs(os.path.join(out, "assets.extra"), exist_ok=True)
         with open(os.path.join(out, METADATA_FILE), "w") as f:
             json.dump(metadata(model), f, indent=2)
-        old = None
         if os.path.exists(final):
-            old = os.path.join(tmp, "old")
-            os.replace(final, old)
+            os.replace(final, os.path.join(tmp, "old"))
         os.replace(out, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 
-@contextlib.contextmanager
-def deterministic(model):
-    """pix2pix without test-time dropout while converting to TFLite: its dropout
-    draws random numbers (StatelessRandomUniformV2), which is not a TFLite builtin
-    op. The SavedModel keeps the model's own setting."""
-    on = bool(getattr(model, "hparams", {}).get("test_dropout")) and hasattr(
-        model, "set_test_dropout")
-    if on:
-        model.set_test_dropout(False)
-    try:
-        yield
-    finally:
-        if on:
-            model.set_test_dropout(True)
+def tflite_signatures(model):
+    """The signatures converted to TFLite (one file each)."""
+    return [s for s in model.export_signatures() if s.tflite is not None]
 
 
-class _Static:
-    """Image-to-image model seen with a static input shape and one direction."""
-
-    def __init__(self, model, direction):
-        self._model, self.export_kind = model, "unconditional"
-        self.generator = model.generator if direction == "a2b" else model.generator_b2a
-        self.serve = model.serve if direction == "a2b" else model.serve_b2a
-        self.serving_input_signature = model.static_serving_signature
-
-
-def random_inputs(model, specs, rng):
-    """Inputs for calibration and parity: N(0, 1) noise, or uniform images."""
-    if model.export_kind == "image_to_image":
-        return {s.name: rng.uniform(-1, 1, s.shape).astype("float32") for s in specs}
-    return {s.name: rng.standard_normal(s.shape).astype(s.dtype.as_numpy_dtype) for s in specs}
+def _signature(model, name):
+    sigs = {s.name: s for s in tflite_signatures(model)}
+    if name is None:
+        return next(iter(sigs.values()))
+    if name not in sigs:
+        raise ExportError(f"{model.model_name} has no TFLite signature {name!r}; it has "
+                          f"{sorted(sigs)}")
+    return sigs[name]
 
 
 def convert_tflite(model, quantization=None, static_batch=1, representative_samples=100,
-                   seed=0, direction="a2b"):
-    """TFLite flatbuffer bytes of the generator's ``serving_default`` (image-to-image
-    models: ``direction``, at the training image size; pix2pix without test-time
-    dropout, see ``deterministic``)."""
-    with deterministic(model):
-        return _convert_tflite(model, quantization, static_batch, representative_samples,
-                               seed, direction)
-
-
-def _convert_tflite(model, quantization, static_batch, representative_samples, seed,
-                    direction):
-    original = model
-    if model.export_kind == "image_to_image":
-        model = _Static(model, direction)
+                   seed=0, signature=None):
+    """TFLite flatbuffer bytes of one serving signature (default the first:
+    ``serving_default``), with a static batch, builtin ops only, in the model's
+    ``tflite_mode`` (e.g. pix2pix without test-time dropout)."""
     if quantization not in (None, "float32") + QUANTIZATIONS:
         raise ExportError(f"--tflite_quantization={quantization!r} is not one of "
                           f"{', '.join(QUANTIZATIONS)}")
-    with tempfile.TemporaryDirectory() as tmp:
+    sig = _signature(model, signature)
+    with model.tflite_mode(), tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "static")
-        build_archive(model, batch=static_batch, full=False).write_out(path, verbose=False)
+        single = dataclasses.replace(sig, name="serving_default")
+        build_archive(model, [single], static_batch, with_metadata=False).write_out(
+            path, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(
             path, signature_keys=["serving_default"])
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -225,12 +165,12 @@ def _convert_tflite(model, quantization, static_batch, representative_samples, s
         if quantization == "float16":
             converter.target_spec.supported_types = [tf.float16]
         elif quantization == "int8":
-            specs = model.serving_input_signature(static_batch)
+            specs = sig.static_inputs(static_batch)
             rng = np.random.default_rng(seed)
 
             def representative():
                 for _ in range(representative_samples):
-                    yield random_inputs(original, specs, rng)
+                    yield sig.draw(rng, specs)
 
             converter.representative_dataset = representative
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -242,9 +182,10 @@ def _convert_tflite(model, quantization, static_batch, representative_samples, s
                 f"{str(e)[-800:]}. A Select TF op would be needed; not exported.") from e
 
 
-def tflite_path(export_dir, name, quantization=None):
-    suffix = "" if quantization in (None, "float32") else f"_{quantization}"
-    return os.path.join(export_dir, f"{name}{suffix}.tflite")
+def tflite_path(export_dir, name, version=1, suffix="", quantization=None):
+    """``export_dir/tflite/name/version/name<suffix>[_<quantization>].tflite``."""
+    q = "" if quantization in (None, "float32") else f"_{quantization}"
+    return os.path.join(export_dir, TFLITE_DIR, name, str(version), f"{name}{suffix}{q}.tflite")
 
 
 def write_bytes(path, data, overwrite=False):
@@ -265,30 +206,22 @@ def psnr_uint8(a, b):
     return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
 
 
-def parity(model, flatbuffers, num=4, seed=0, static_batch=1, direction="a2b"):
-    """See ``_parity``; pix2pix compared without test-time dropout, as converted."""
-    with deterministic(model):
-        return _parity(model, flatbuffers, num, seed, static_batch, direction)
-
-
-def _parity(model, flatbuffers, num, seed, static_batch, direction):
-    """Compare TFLite outputs with Keras on ``num`` random inputs.
+def parity(model, flatbuffers, num=4, seed=0, static_batch=1, signature=None):
+    """Compare TFLite outputs with Keras on ``num`` example inputs of the signature.
 
     Returns {"float32_max_abs_diff": ..., "<q>_psnr_db": ...}: float32 against
-    the Keras generator (images in [-1, 1]); quantised variants against the
-    float32 TFLite model (images_uint8, PSNR in dB).
+    the Keras generator (images in [-1, 1], in the model's ``tflite_mode``);
+    quantised variants against the float32 TFLite model (images_uint8, PSNR in dB).
     """
+    sig = _signature(model, signature)
     rng = np.random.default_rng(seed)
-    original = model
-    if model.export_kind == "image_to_image":
-        model = _Static(model, direction)
-    specs = model.serving_input_signature(static_batch)
-    report, reference = {}, []
-    batches = [random_inputs(original, specs, rng) for _ in range(num)]
+    specs = sig.static_inputs(static_batch)
+    batches = [sig.draw(rng, specs) for _ in range(num)]
+    with model.tflite_mode():
+        keras_out = [np.asarray(sig.fn(*[b[s.name] for s in specs])) for b in batches]
     float_out = [run_tflite(flatbuffers["float32"], b) for b in batches]
-    keras_out = [model.serve(*[b[s.name] for s in specs]).numpy() for b in batches]
-    report["float32_max_abs_diff"] = float(max(np.abs(f["images"] - k).max()
-                                               for f, k in zip(float_out, keras_out)))
+    report = {"float32_max_abs_diff": float(max(np.abs(f["images"] - k).max()
+                                                for f, k in zip(float_out, keras_out)))}
     reference = np.concatenate([f["images_uint8"] for f in float_out])
     for q, data in flatbuffers.items():
         if q == "float32":

@@ -11,6 +11,8 @@ into a mean over the global batch (Keras 3 sums gradients over replicas).
 
 Reference: Goodfellow et al., "Generative Adversarial Networks", NeurIPS 2014.
 """
+import math
+
 import tensorflow as tf
 
 
@@ -120,3 +122,111 @@ def pulling_away_term(codes):
     cos2 = tf.square(tf.matmul(s, s, transpose_b=True))
     n = tf.cast(tf.shape(s)[0], tf.float32)
     return (tf.reduce_sum(cos2) - tf.linalg.trace(cos2)) / (n * (n - 1.0))
+
+
+# ---------------------------------------------------------------- f-divergences
+# f-GAN (Nowozin, Cseke & Tomioka 2016), Table 2: for a convex f with f(1) = 0,
+# D_f(P || Q) >= sup_T E_P[T(x)] - E_Q[f*(T(x))]; the critic's output V is
+# mapped into the domain of f* by the output activation g_f.
+#
+# | name | f(u) | g_f(v) | f*(t) |
+# |---|---|---|---|
+# | kl | u log u | v | exp(t - 1) |
+# | reverse_kl | -log u | -exp(-v) | -1 - log(-t) |
+# | pearson | (u - 1)^2 | v | t^2 / 4 + t |
+# | squared_hellinger | (sqrt(u) - 1)^2 | 1 - exp(-v) | t / (1 - t) |
+# | js | -(u + 1) log((1 + u) / 2) + u log u | log 2 - log(1 + exp(-v)) | -log(2 - exp(t)) |
+# | gan | u log u - (u + 1) log(u + 1) | -log(1 + exp(-v)) | -log(1 - exp(t)) |
+#
+# (js is the Jensen-Shannon divergence times 2, as in the paper; gan is
+# 2 JS - log 4, the original GAN's.)
+LOG2 = math.log(2.0)
+
+#: name -> (g_f, f*), both on float32 tensors.
+DIVERGENCES = {
+    "kl": (lambda v: v, lambda t: tf.exp(t - 1.0)),
+    "reverse_kl": (lambda v: -tf.exp(-v), lambda t: -1.0 - tf.math.log(-t)),
+    "pearson": (lambda v: v, lambda t: 0.25 * tf.square(t) + t),
+    "squared_hellinger": (lambda v: 1.0 - tf.exp(-v), lambda t: t / (1.0 - t)),
+    "js": (lambda v: LOG2 - tf.nn.softplus(-v), lambda t: -tf.math.log(2.0 - tf.exp(t))),
+    "gan": (lambda v: -tf.nn.softplus(-v), lambda t: -tf.math.log(1.0 - tf.exp(t))),
+}
+
+
+def conjugate_of_activation(name, v):
+    """f*(g_f(v)) in a numerically stable closed form where one exists."""
+    v = tf.cast(v, tf.float32)
+    if name == "squared_hellinger":  # t / (1 - t) with t = 1 - e^-v
+        return tf.exp(v) - 1.0
+    if name == "js":  # -log(2 - exp(log2 - softplus(-v))) = softplus(v) - log 2
+        return tf.nn.softplus(v) - LOG2
+    if name == "gan":  # -log(1 - sigmoid(v)) = softplus(v)
+        return tf.nn.softplus(v)
+    if name == "reverse_kl":  # -1 - log(exp(-v)) = v - 1
+        return v - 1.0
+    g, f_star = DIVERGENCES[name]
+    return f_star(g(v))
+
+
+def variational_bound(name, real_v, fake_v):
+    """F = E_P[g_f(V(x))] - E_Q[f*(g_f(V(G(z))))]."""
+    g, _ = DIVERGENCES[name]
+    return (tf.reduce_mean(g(tf.cast(real_v, tf.float32)))
+            - tf.reduce_mean(conjugate_of_activation(name, fake_v)))
+
+
+def f_divergence_critic_loss(name, real_v, fake_v):
+    """f-GAN critic loss: the critic maximises the bound F, L_D = -F."""
+    return -variational_bound(name, real_v, fake_v)
+
+
+def f_divergence_generator_loss(name, fake_v):
+    """f-GAN generator loss: G minimises F, whose part depending on G is
+    -E_Q[f*(g_f(V(G(z))))]."""
+    return -tf.reduce_mean(conjugate_of_activation(name, fake_v))
+
+
+# ----------------------------------------------------------- image-to-image
+def _mean_abs(x, y):
+    return tf.reduce_mean(tf.abs(tf.cast(x, tf.float32) - tf.cast(y, tf.float32)))
+
+
+def l1_loss(target, output):
+    """pix2pix's L1 term (Isola et al. 2017, eq. 3): E |y - G(x)|_1, the mean
+    absolute error per pixel."""
+    return _mean_abs(target, output)
+
+
+def cycle_loss(x, reconstruction):
+    """Cycle-consistency loss (Zhu et al. 2017, eq. 2): E |F(G(x)) - x|_1, per pixel."""
+    return _mean_abs(x, reconstruction)
+
+
+def identity_loss(x, mapped):
+    """CycleGAN's identity loss (Zhu et al. 2017, section 5.2): E |G(y) - y|_1, per
+    pixel; keeps the colour composition of inputs already in the target domain."""
+    return _mean_abs(x, mapped)
+
+
+def squared_error_to(output, target):
+    """Mean (D(.) - target)^2 over every element: CycleGAN's least-squares
+    adversarial terms as its reference code writes them (MSE, without LSGAN's
+    1/2): the generator minimises it with target 1."""
+    return _mean(tf.square(tf.cast(output, tf.float32) - target))
+
+
+def local_adversarial_loss(logits, label):
+    """SimGAN's local adversarial loss (Shrivastava et al. 2017, section 2.3):
+    the cross-entropy of every patch logit with ``label`` (1 real, 0 refined),
+    summed over the patches of an image, mean over the batch."""
+    logits = tf.cast(logits, tf.float32)
+    labels = tf.fill(tf.shape(logits), float(label))
+    per_patch = tf.nn.sigmoid_cross_entropy_with_logits(labels, logits)
+    return tf.reduce_mean(tf.reduce_sum(per_patch, axis=list(range(1, per_patch.shape.rank))))
+
+
+def self_regularization_loss(x, refined):
+    """SimGAN's self-regularisation (Shrivastava et al. 2017, eq. 4 with psi the
+    identity): ||R(x) - x||_1 summed over pixels, mean over the batch."""
+    diff = tf.abs(tf.cast(refined, tf.float32) - tf.cast(x, tf.float32))
+    return tf.reduce_mean(tf.reduce_sum(diff, axis=list(range(1, diff.shape.rank))))

@@ -1,7 +1,8 @@
 """What a training run leaves in ``--model_dir`` and how to read it back.
 
     model_dir/
-      config.json        model name, resolved hyper-parameters, data shape/kind, seed
+      config.json        model name, resolved hyper-parameters, data shape/kind/classes,
+                         the data flags (``data``: dataset, direction, ...), seed
       flags.txt          the full flag set of the run, reusable with --flagfile
       checkpoints/       tf.train.CheckpointManager: networks, optimizers, noise state
       samples/step_XXXXXXX.png   grids from a fixed noise batch
@@ -58,10 +59,15 @@ def checkpoint_manager(model, model_dir, max_to_keep=5):
 def load_model(model_dir, checkpoint=None):
     """Rebuild from config.json and restore ``checkpoint`` (default: the latest)."""
     import tfgan_suite
+    from tfgan_suite import registry
     config = read_config(model_dir)
+    # Runs written before a model stopped declaring a knob it never read (e.g.
+    # latent_dim of the image-to-image models) still load: such keys are dropped.
+    declared = registry.get(config["model"]).declarations
+    hparams = {k: v for k, v in config["hparams"].items() if k in declared}
     model = tfgan_suite.build(config["model"], tuple(config["data_shape"]),
                               seed=config.get("seed"), data_kind=config.get("data_kind"),
-                              **config["hparams"])
+                              class_names=config.get("class_names"), **hparams)
     ckpt, manager = checkpoint_manager(model, model_dir)
     path = checkpoint or manager.latest_checkpoint
     if not path:

@@ -55,7 +55,8 @@ flags.DEFINE_integer("keep_checkpoints", 5, "Checkpoints kept.", lower_bound=1)
 flags.DEFINE_integer("sample_every", 500, "Sample grid every N steps (0: only at the end).",
                      lower_bound=0)
 flags.DEFINE_integer("log_every", 100, "TensorBoard scalars every N steps.", lower_bound=1)
-flags.DEFINE_integer("num_grid", 64, "Images in each sample grid.", lower_bound=1)
+flags.DEFINE_integer("num_grid", None, "Samples in each sample grid (default: the model's, "
+                     "64 noise samples, 8 held-out images, 2000 toy points).", lower_bound=1)
 flags.DEFINE_string("cache", "auto", "Cache decoded images: auto (in memory if < 2 GiB), "
                     "true, false, or a file path.")
 flags.DEFINE_integer("eval_every", 0, "Measure --eval_metrics every N steps, log them to "
@@ -76,9 +77,16 @@ flags.DEFINE_integer("verbose", None, "Keras progress: 1 bar, 2 one line per epo
 DEFAULT_TRAIN_STEPS = 10000
 
 
-def hparam_overrides(defaults):
-    """Hyper-parameters given explicitly on the command line (or in a flagfile)."""
-    return {k: FLAGS[k].value for k in defaults if k in FLAGS and FLAGS[k].present}
+def hparam_overrides(spec):
+    """Hyper-parameters given explicitly on the command line (or in a flagfile);
+    a hyper-parameter flag the model does not read is refused, naming it."""
+    from tfgan_suite.cli import HPARAM_FLAGS
+    unread = [n for n in HPARAM_FLAGS if FLAGS[n].present and n not in spec.declarations]
+    if unread:
+        raise ConfigError(f"--{unread[0]} is not read by --model={spec.name}; its "
+                          f"hyper-parameters are: "
+                          f"{', '.join('--' + n for n in sorted(spec.declarations))}")
+    return {k: FLAGS[k].value for k in spec.declarations if FLAGS[k].present}
 
 
 def check_resume(model_dir, config):
@@ -100,15 +108,18 @@ def check_resume(model_dir, config):
 
 
 def write_flags(model_dir, hparams):
-    """flags.txt: every flag of the suite with its effective value."""
+    """flags.txt: every run flag of the suite and the model's hyper-parameters,
+    with their effective values."""
     from tfgan_suite import model_dir as md
+    from tfgan_suite.cli import HPARAM_FLAGS
     lines = []
+    skip = {"flagfile"} | (set(HPARAM_FLAGS) - set(hparams))
     for module in sorted(FLAGS.flags_by_module_dict()):
         if module in ("tfgan_suite.evaluate", "tfgan_suite.sample") or (
                 not module.startswith("tfgan_suite") and module not in ("__main__", sys.argv[0])):
             continue
         for flag in FLAGS.flags_by_module_dict()[module]:
-            if flag.name in ("flagfile",):
+            if flag.name in skip:
                 continue
             value = hparams.get(flag.name, flag.value)
             if value is None:
@@ -122,9 +133,16 @@ def write_flags(model_dir, hparams):
     md.atomic_write(os.path.join(model_dir, "flags.txt"), "\n".join(sorted(set(lines))) + "\n")
 
 
+def data_options(dataset_spec):
+    from tfgan_suite import data
+    return data.DataOptions(dataset=dataset_spec, split=FLAGS.split, data_dir=FLAGS.data_dir,
+                            image_size=FLAGS.image_size, channels=FLAGS.channels or None,
+                            direction=FLAGS.direction, jitter=FLAGS.jitter,
+                            toy_mu=FLAGS.toy_mu, toy_sigma=FLAGS.toy_sigma)
+
+
 def train():
     import keras
-    import numpy as np
     import tensorflow as tf
 
     import tfgan_suite
@@ -133,6 +151,7 @@ def train():
 
     # --- everything that can be checked before building anything -------------
     spec = registry.get(FLAGS.model)
+    overrides = hparam_overrides(spec)
     if FLAGS.train_steps is not None and FLAGS.epochs is not None:
         raise ConfigError("give --train_steps or --epochs, not both")
     if FLAGS.cache not in ("auto", "true", "false") and not FLAGS.cache:
@@ -154,20 +173,17 @@ def train():
         keras.mixed_precision.set_global_policy(policy)
 
     dataset_spec = FLAGS.dataset or spec.default_dataset
-    source = data.load(dataset_spec, split=FLAGS.split, data_dir=FLAGS.data_dir,
-                       image_size=FLAGS.image_size, channels=FLAGS.channels or None,
-                       toy_mu=FLAGS.toy_mu, toy_sigma=FLAGS.toy_sigma,
-                       jitter=FLAGS.jitter, swap=FLAGS.direction == "b2a")
-    overrides = hparam_overrides(spec.defaults)
-    hparams = registry.resolve_hparams(spec.name, overrides, source.kind)
-    spec.cls.check_data(hparams, source.kind, source.shape)
+    options = data_options(dataset_spec)
+    source = options.load()
+    run_data = data.RunData(options, train=source)
+    hparams = registry.resolve_hparams(spec.name, overrides, source.data_spec)
     k = spec.cls.batches_per_step(hparams)
     step_batch = batch_size * k
     hparams = epoch_schedule(hparams, overrides, source, step_batch, spec.name)
     per_epoch = FLAGS.steps_per_epoch or source.steps_per_epoch(step_batch) or 1000
     if per_epoch < 1:
         raise DataError(f"--dataset={dataset_spec} has {source.num_examples} examples, fewer "
-                        f"than one step ({step_batch} = --batch_size x --disc_steps)")
+                        f"than one step ({step_batch} = --batch_size x minibatches per step)")
     if FLAGS.epochs is None and FLAGS.train_steps is None and (
             FLAGS.lr_constant_epochs or FLAGS.lr_decay_epochs):
         FLAGS.epochs = (FLAGS.lr_constant_epochs or 0) + (FLAGS.lr_decay_epochs or 0)
@@ -182,7 +198,8 @@ def train():
     model_dir = FLAGS.model_dir or os.path.join("runs", spec.name)
     config = dict(model=spec.name, hparams=hparams, data_shape=list(source.shape),
                   data_kind=source.kind, dataset=dataset_spec,
-                  class_names=list(source.class_names or []), seed=FLAGS.seed)
+                  class_names=list(source.class_names or []), seed=FLAGS.seed,
+                  data=options.to_json())
     check_resume(model_dir, config)
     logging.info("data %s", source.describe())
 
@@ -200,8 +217,9 @@ def train():
     if jit is None:
         jit = bool(tf.config.list_logical_devices("GPU"))
     with strategy.scope():
-        model = tfgan_suite.build(spec.name, source.shape, seed=FLAGS.seed, jit_compile=jit,
+        model = tfgan_suite.build(spec.name, data=source, seed=FLAGS.seed, jit_compile=jit,
                                   steps_per_execution=FLAGS.steps_per_execution, **hparams)
+    model.config = config
     ckpt, manager = md.checkpoint_manager(model, write_dir, FLAGS.keep_checkpoints)
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
@@ -212,28 +230,24 @@ def train():
         return model
     cache = {"true": True, "false": False}.get(FLAGS.cache, FLAGS.cache)
     ds = source.dataset(batch_size, disc_steps=k, num_replicas=replicas,
-                        seed=FLAGS.seed + start, cache=cache)
+                        seed=FLAGS.seed + start, cache=cache,
+                        with_labels="labels" in spec.cls.batch_fields)
 
     # --- callbacks ---------------------------------------------------------------
-    rng = np.random.default_rng(FLAGS.seed)
-    num_fixed = FLAGS.num_grid if source.kind != "vector" else 2000  # points for a plot
-    fixed_z = rng.standard_normal((num_fixed, hparams["latent_dim"])).astype("float32")
-    render = translation_grid(source, dataset_spec) if source.is_two_domain else None
     cbs = [callbacks.StopAtStep(train_steps),
            callbacks.Checkpointer(manager, FLAGS.save_every)]
     if chief:
         writer = tf.summary.create_file_writer(model_dir)
-        real = None
-        if source.kind == "vector":
-            real = next(iter(source.batches(num_fixed, FLAGS.seed + 1))).numpy()
+        render = model.grid_renderer(run_data, FLAGS.num_grid or model.grid_size, FLAGS.seed)
         cbs += [callbacks.ScalarSummaries(writer, FLAGS.log_every),
-                callbacks.SampleGrid(model_dir, FLAGS.sample_every, fixed_z, writer, real,
-                                     cols=8 if render else None, render=render)]
+                callbacks.SampleGrid(model_dir, FLAGS.sample_every, render, writer)]
         if FLAGS.eval_every:
-            cbs.append(periodic_evaluation(model, source, dataset_spec, model_dir, writer))
+            cbs.append(periodic_evaluation(model, run_data, dataset_spec, model_dir, writer))
     verbose = FLAGS.verbose if FLAGS.verbose is not None else (1 if sys.stdout.isatty() else 2)
-    if hasattr(model, "pretrain"):  # e.g. SimGAN's refiner/discriminator pre-training
-        model.pretrain(ds, verbose=verbose)
+    phases = model.training_phases()  # e.g. SimGAN's refiner/discriminator pre-training
+    for phase in phases:
+        model.run_phase(phase, ds, verbose=verbose)
+    if phases:
         manager.save(checkpoint_number=model.step)
     epochs = start // per_epoch + math.ceil((train_steps - start) / per_epoch)
     print(f"Training {spec.name} on {source.describe()} for steps {start}..{train_steps} "
@@ -266,61 +280,28 @@ def epoch_schedule(hparams, overrides, source, step_batch, name):
     from tfgan_suite import registry
     return registry.resolve_hparams(name, dict(
         overrides, lr_constant_steps=(FLAGS.lr_constant_epochs or 0) * per_epoch,
-        lr_decay_steps=(FLAGS.lr_decay_epochs or 0) * per_epoch), source.kind)
+        lr_decay_steps=(FLAGS.lr_decay_epochs or 0) * per_epoch), source.data_spec)
 
 
-def held_out_pairs(source, dataset_spec):
-    """(source, split) of held-out two-domain data without jitter: the test split
-    when the dataset has one, else the training data."""
-    from tfgan_suite import data
-    try:
-        return data.load(dataset_spec, split="test", data_dir=FLAGS.data_dir,
-                         image_size=source.shape[0], channels=source.shape[-1],
-                         jitter=False, swap=FLAGS.direction == "b2a"), "test"
-    except (DataError, ConfigError):
-        return source, FLAGS.split
-
-
-def translation_grid(source, dataset_spec, num=8):
-    """Grid renderer of image-to-image models: ``num`` fixed held-out inputs (the
-    test split when there is one) in columns, the model's ``grid_rows`` in rows."""
-    import numpy as np
-
-    held_out, _ = held_out_pairs(source, dataset_spec)
-    a, b = next(iter(held_out.pairs(num, num=num)))
-
-    def render(model):
-        return np.concatenate([np.asarray(r) for r in model.grid_rows(a, b)])
-    return render
-
-
-def periodic_evaluation(model, source, dataset_spec, model_dir, writer):
+def periodic_evaluation(model, run_data, dataset_spec, model_dir, writer):
     """The --eval_every callback: metrics to TensorBoard, best checkpoint by FID."""
     import tensorflow as tf
 
     from tfgan_suite import callbacks
     from tfgan_suite.metrics import evaluation
-    if source.kind == "vector":
-        raise ConfigError("--eval_every measures image models; the dataset is "
-                          f"{source.kind} data")
     evaluation.needed(FLAGS.eval_metrics)
     if "fid" not in FLAGS.eval_metrics:
         raise ConfigError("--eval_metrics must include fid: the best checkpoint is chosen by it")
+    split = model.evaluation_split if model.evaluation_split != "train" else FLAGS.split
+    source, split = run_data.split(split)
+    model.evaluation_reference(source)  # refuses models it cannot measure, before training
     extractor = evaluation.make_extractor(FLAGS.extractor, dataset_spec,
                                           FLAGS.inception_weights, FLAGS.inception_graph)
 
-    if source.is_two_domain:  # translated held-out images (the test split when there is one)
-        held_out, split = held_out_pairs(source, dataset_spec)
-
-        def measure(m):
-            return evaluation.evaluate_translation(
-                m, held_out, extractor, FLAGS.eval_num_samples, FLAGS.eval_batch_size,
-                FLAGS.stats_dir, split, FLAGS.seed)
-    else:
-        def measure(m):
-            return evaluation.evaluate(m, source, extractor, FLAGS.eval_metrics,
-                                       FLAGS.eval_num_samples, FLAGS.eval_batch_size,
-                                       FLAGS.seed, FLAGS.stats_dir, FLAGS.split)
+    def measure(m):
+        return evaluation.evaluate(m, source, extractor, FLAGS.eval_metrics,
+                                   FLAGS.eval_num_samples, FLAGS.eval_batch_size,
+                                   FLAGS.seed, FLAGS.stats_dir, split)
 
     best = tf.train.CheckpointManager(tf.train.Checkpoint(**model.checkpoint_items()),
                                       os.path.join(model_dir, "best"), max_to_keep=1)

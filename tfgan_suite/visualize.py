@@ -87,3 +87,11 @@ def plot_points(fake, real=None, size=256, bins=64):
     else:
         raise ValueError(f"plot_points draws 1-D or 2-D samples, got shape {fake.shape}")
     return canvas
+
+
+def picture(samples):
+    """The uint8 picture of a ``models.contract.Grid``: a tiled image grid, or a
+    plot of 1-D / 2-D points over the reference points."""
+    if samples.is_points:
+        return plot_points(samples.images, samples.reference)
+    return grid(samples.images, samples.cols)

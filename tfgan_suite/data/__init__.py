@@ -22,7 +22,9 @@ from absl import logging
 
 from tfgan_suite.data import bundled, bundled_tasks, folder, pairs, tfds_source, toy
 from tfgan_suite.data.images import resize_and_crop, to_channels, to_uint8, to_unit_range
+from tfgan_suite.data.run import DataOptions, RunData
 from tfgan_suite.data.source import DataSource, interleave_for_replicas, log_skipped
+from tfgan_suite.data.spec import DataSpec
 from tfgan_suite.errors import DataError
 
 SCHEMES = ("folder", "bundled", "toy", "paired", "unpaired")
@@ -33,7 +35,7 @@ EXAMPLES = ("bundled:mnist", "bundled:fashion_mnist", "toy:gaussian1d", "toy:rin
 #: Default image size of image-to-image folders and TFDS sets (the papers' 256).
 PAIR_IMAGE_SIZE = 256
 
-__all__ = ["DataSource", "load", "interleave_for_replicas", "resize_and_crop",
+__all__ = ["DataSource", "DataSpec", "DataOptions", "RunData", "load", "interleave_for_replicas", "resize_and_crop",
            "to_channels", "to_uint8", "to_unit_range", "SCHEMES"]
 
 

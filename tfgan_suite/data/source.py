@@ -61,6 +61,12 @@ class DataSource:
     def is_two_domain(self):
         return self.kind in ("paired", "unpaired")
 
+    @property
+    def data_spec(self):
+        """What a model needs to know: kind, shape, class names."""
+        from tfgan_suite.data.spec import DataSpec
+        return DataSpec(self.kind, tuple(self.shape), tuple(self.class_names or ()))
+
     def steps_per_epoch(self, step_batch):
         """Full batches of ``step_batch`` examples in one pass; None if infinite."""
         if self.num_examples is None:

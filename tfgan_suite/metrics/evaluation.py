@@ -102,90 +102,98 @@ def real_statistics(extractor, source, num, batch_size=200, stats_dir=DEFAULT_ST
     return stats.mean, stats.cov, (stats.features if keep else None)
 
 
-def generated_batches(model, num, batch_size, seed):
-    for i, start in enumerate(range(0, num, batch_size)):
-        yield model.sample_for_evaluation(min(batch_size, num - start), seed + i)
+class _Features:
+    """Extractor features of a stream of image batches (statistics, and the
+    first ``keep`` features and the class probabilities when asked)."""
+
+    def __init__(self, extractor, keep, probs):
+        self.extractor, self.keep, self.want_probs = extractor, keep, probs
+        self.stats, self.probs = None, []
+
+    def add(self, images):
+        out = self.extractor(np.asarray(images))
+        if self.stats is None:
+            self.stats = FeatureStats(out["features"].shape[1], keep=self.keep)
+        self.stats.update(out["features"])
+        if self.want_probs:
+            self.probs.append(out["probs"])
 
 
 def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batch_size=200,
              seed=0, stats_dir=DEFAULT_STATS_DIR, split="train", kid_subset_size=1000,
              pr_k=3):
-    """Compute ``metrics`` for ``model`` against ``source``; returns a JSON-ready dict."""
+    """Measure ``model`` on ``source``; returns a JSON-ready dict.
+
+    The model declares what is compared (``model.evaluation_batches``): its
+    generated images, streamed batch by batch into the extractor's statistics
+    and compared with ``model.evaluation_reference(source)`` (``metrics``:
+    FID, KID, IS, precision/recall; real statistics cached in ``stats_dir``);
+    where it gives paired ``targets``: L1 (mean absolute error in [-1, 1]
+    units), PSNR and SSIM against them; where it gives its ``inputs``: the same
+    measures of the inputs themselves (``identity_*``, the floor a useful
+    model must beat, FID included); and its ``extra`` per-image values,
+    averaged. ``extractor`` None measures no feature metric.
+    """
+    from tfgan_suite.metrics import image_quality
     need = needed(metrics)
     if num_samples < 2:
         raise ConfigError(f"--num_samples={num_samples}: FID needs at least 2 samples")
-    fake, probs = accumulate(extractor, generated_batches(model, num_samples, batch_size, seed),
-                             num_samples, need["keep"], need["probs"])
-    result = {"extractor": extractor.id, "dataset": source.spec, "split": split,
-              "num_fake": fake.count, "num_real": num_samples, "step": model.step}
-    if {"fid", "kid", "pr"} & set(metrics):
-        mu, sigma, real_feats = real_statistics(extractor, source, num_samples, batch_size,
-                                                stats_dir, need["keep"], split, seed)
-        if "fid" in metrics:
-            result["fid"] = {"value": scores.frechet_distance(fake.mean, fake.cov, mu, sigma)}
-        if "kid" in metrics:
-            mean, std = scores.kernel_inception_distance(
-                fake.features, real_feats, subset_size=kid_subset_size, seed=seed)
-            result["kid"] = {"value": mean, "std": std}
-        if "pr" in metrics:
-            p, r = scores.precision_recall(real_feats, fake.features, k=pr_k)
-            result["precision"], result["recall"] = {"value": p}, {"value": r}
-    if "is" in metrics:
-        mean, std = scores.inception_score(probs, splits=min(10, len(probs)))
-        result["is"] = {"value": mean, "std": std}
-    return result
-
-
-def evaluate_translation(model, source, extractor=None, num_samples=1000, batch_size=200,
-                         stats_dir=DEFAULT_STATS_DIR, split="test", seed=0):
-    """Metrics of an image-to-image model on the held-out pairs of ``source``.
-
-    * paired data: L1 (mean absolute error in [-1, 1] units), PSNR and SSIM of
-      G(a) against the target b, and the same for the identity map (a against b)
-      as the floor a useful model must beat;
-    * models with both directions (CycleGAN): cycle-reconstruction L1
-      |F(G(a)) - a| and |G(F(b)) - b|;
-    * with an ``extractor``: FID between G(a) and the real B images, and
-      ``identity_fid`` between the inputs a themselves and B (the floor).
-
-    Uses the first ``num_samples`` elements, without augmentation.
-    """
-    from tfgan_suite.metrics import image_quality
-    sums, count, translated, inputs = {}, 0, [], []
+    features = extractor is not None and bool(set(metrics) & set(METRICS))
+    reference = model.evaluation_reference(source)
+    fake = _Features(extractor, num_samples if need["keep"] else 0, need["probs"])
+    floor = _Features(extractor, 0, False)
+    sums, count = {}, 0
 
     def add(key, values):
         sums[key] = sums.get(key, 0.0) + float(np.sum(values))
 
-    for a, b in source.pairs(batch_size, num=num_samples):
-        fake = model.translate(a).numpy()
-        count += len(fake)
-        if source.kind == "paired":
-            for name, x in (("", fake), ("identity_", a.numpy())):
-                add(name + "l1", np.abs(x - b.numpy()).mean(axis=(1, 2, 3)))
-                add(name + "psnr", image_quality.psnr(x, b))
-                add(name + "ssim", image_quality.ssim(x, b))
-        if hasattr(model, "serve_b2a"):
-            add("cycle_l1_a", np.abs(model.serve_b2a(fake).numpy() - a.numpy()).mean((1, 2, 3)))
-            back = model.serve(model.serve_b2a(b)).numpy()
-            add("cycle_l1_b", np.abs(back - b.numpy()).mean((1, 2, 3)))
-        if extractor is not None:
-            translated.append(fake)
-            inputs.append(a.numpy())
+    for batch in model.evaluation_batches(source, num_samples, batch_size, seed):
+        generated = np.asarray(batch.generated)[: num_samples - count]
+        n = len(generated)
+        count += n
+        if batch.targets is not None:
+            targets = np.asarray(batch.targets)[:n]
+            pairs = [("", generated)]
+            if batch.inputs is not None:
+                pairs.append(("identity_", np.asarray(batch.inputs)[:n]))
+            for prefix, x in pairs:
+                add(prefix + "l1", np.abs(x - targets).mean(axis=tuple(range(1, x.ndim))))
+                add(prefix + "psnr", image_quality.psnr(x, targets))
+                add(prefix + "ssim", image_quality.ssim(x, targets))
+        for key, values in batch.extra.items():
+            add(key, np.asarray(values)[:n])
+        if features:
+            fake.add(generated)
+            if batch.inputs is not None:
+                floor.add(np.asarray(batch.inputs)[:n])
+        if count >= num_samples:
+            break
     if count == 0:
-        raise ConfigError(f"{source.spec} ({split}) gave no image pairs")
-    result = {"dataset": source.spec, "split": split, "num_images": count, "step": model.step}
+        raise ConfigError(f"{source.spec} ({split}) gave nothing to evaluate")
+    result = {"dataset": source.spec, "split": split, "num_images": count,
+              "step": model.step}
     result.update({k: {"value": v / count} for k, v in sums.items()})
-    if extractor is not None:
-        real_source = source.domain("b")
-        num = min(count, real_source.num_examples or count)
-        fake_stats, _ = accumulate(extractor, translated, num, keep=False)
-        mu, sigma, _ = real_statistics(extractor, real_source, num, batch_size, stats_dir,
-                                       False, split, seed)
-        result["extractor"] = extractor.id
-        result["fid"] = {"value": scores.frechet_distance(fake_stats.mean, fake_stats.cov,
-                                                          mu, sigma)}
-        # the untranslated inputs against B: the floor translation must improve on
-        input_stats, _ = accumulate(extractor, inputs, num, keep=False)
-        result["identity_fid"] = {"value": scores.frechet_distance(
-            input_stats.mean, input_stats.cov, mu, sigma)}
+    if not features:
+        return result
+    result.update(extractor=extractor.id, num_fake=count, num_real=count)
+    if {"fid", "kid", "pr"} & set(metrics):
+        mu, sigma, real_feats = real_statistics(extractor, reference, count, batch_size,
+                                                stats_dir, need["keep"], split, seed)
+        stats = fake.stats
+        if "fid" in metrics:
+            result["fid"] = {"value": scores.frechet_distance(stats.mean, stats.cov, mu, sigma)}
+            if floor.stats is not None:
+                result["identity_fid"] = {"value": scores.frechet_distance(
+                    floor.stats.mean, floor.stats.cov, mu, sigma)}
+        if "kid" in metrics:
+            mean, std = scores.kernel_inception_distance(
+                stats.features, real_feats, subset_size=kid_subset_size, seed=seed)
+            result["kid"] = {"value": mean, "std": std}
+        if "pr" in metrics:
+            p, r = scores.precision_recall(real_feats, stats.features, k=pr_k)
+            result["precision"], result["recall"] = {"value": p}, {"value": r}
+    if "is" in metrics:
+        probs = np.concatenate(fake.probs)
+        mean, std = scores.inception_score(probs, splits=min(10, len(probs)))
+        result["is"] = {"value": mean, "std": std}
     return result

@@ -15,22 +15,21 @@ autoencoder.
 """
 import keras
 import tensorflow as tf
-from absl import flags
 
 from tfgan_suite.distribute import global_mean
 from tfgan_suite.errors import ConfigError
-from tfgan_suite.models.ebgan import AUTOENCODER_DEFAULTS, AutoencoderGAN
+from tfgan_suite.hparams import HParam
+from tfgan_suite.models.ebgan import AUTOENCODER_DEFAULTS, AUTOENCODER_TINY, AutoencoderGAN
 from tfgan_suite.registry import register
-
-flags.DEFINE_float("began_gamma", None, "began: diversity ratio gamma (default 0.5).")
-flags.DEFINE_float("lambda_k", None, "began: learning rate of k_t (default 0.001).")
 
 
 @register("began", default_dataset="bundled:mnist",
           description="Boundary equilibrium GAN (Berthelot et al. 2017)",
-          defaults=dict(AUTOENCODER_DEFAULTS, g_learning_rate=1e-4, d_learning_rate=1e-4,
-                        began_gamma=0.5, lambda_k=0.001))
+          defaults=dict(AUTOENCODER_DEFAULTS, g_learning_rate=1e-4, d_learning_rate=1e-4),
+          tiny=AUTOENCODER_TINY)
 class BEGAN(AutoencoderGAN):
+    HPARAMS = (HParam("began_gamma", 0.5, "Diversity ratio gamma, in (0, 1].", positive=True),
+               HParam("lambda_k", 0.001, "Learning rate of k_t.", lower=0.0))
     metric_names = ("d_loss", "g_loss", "k_t", "m_global")
     energy_norm = "l1"
 
@@ -44,12 +43,12 @@ class BEGAN(AutoencoderGAN):
         if not 0 < hp["began_gamma"] <= 1:
             raise ConfigError(f"--began_gamma must be in (0, 1], got {hp['began_gamma']}")
 
-    def checkpoint_items(self):
-        return {**super().checkpoint_items(), "k_t": self.k_t}
+    def extra_checkpoint_items(self):
+        return {"k_t": self.k_t}
 
     def discriminator_loss(self, real, fake, real_output, fake_output):
-        l_real = tf.reduce_mean(self.energy(real, real_output))
-        l_fake = tf.reduce_mean(self.energy(fake, fake_output))
+        l_real = tf.reduce_mean(self.energy(real["images"], real_output))
+        l_fake = tf.reduce_mean(self.energy(fake["images"], fake_output))
         k = tf.convert_to_tensor(self.k_t)
         gamma = self.hparams["began_gamma"]
         # The balance of the global batch: k_t is one number shared by all
@@ -63,4 +62,4 @@ class BEGAN(AutoencoderGAN):
         self.k_t.assign(k)
 
     def generator_loss(self, real, fake, fake_output):
-        return tf.reduce_mean(self.energy(fake, fake_output)), {}
+        return tf.reduce_mean(self.energy(fake["images"], fake_output)), {}

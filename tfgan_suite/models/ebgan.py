@@ -11,23 +11,21 @@ beta1=0.5). ``--ebgan_margin`` default 1.0 (energies are per-pixel means of
 images in [-1, 1]).
 """
 import tensorflow as tf
-from absl import flags
 
 from tfgan_suite import losses, networks
 from tfgan_suite.distribute import gather_global
-from tfgan_suite.models.gan import GAN, GAN_DEFAULTS, TOY_LEARNING_RATES
+from tfgan_suite.hparams import HParam
+from tfgan_suite.models.noise import TOY_LEARNING_RATES, NoiseToImageGAN
 from tfgan_suite.registry import register
 
-flags.DEFINE_float("ebgan_margin", None, "ebgan: margin m (default 1.0).")
-flags.DEFINE_float("pt_weight", None, "ebgan: weight of the pulling-away term (default 0.1).")
-flags.DEFINE_integer("code_dim", None, "ebgan/began: autoencoder code size.", lower_bound=1)
-
-AUTOENCODER_DEFAULTS = dict(GAN_DEFAULTS, architecture="dcgan", code_dim=64)
+AUTOENCODER_DEFAULTS = dict(architecture="dcgan")
+AUTOENCODER_TINY = dict(g_filters=4, d_filters=4, latent_dim=4, code_dim=4)
 
 
-class AutoencoderGAN(GAN):
+class AutoencoderGAN(NoiseToImageGAN):
     """Energy-based GANs: the discriminator is an autoencoder returning [reconstruction, code]."""
 
+    HPARAMS = (HParam("code_dim", 64, "Autoencoder code size.", "int", lower=1),)
     VECTOR_EXTRA = dict(TOY_LEARNING_RATES, code_dim=16)
     energy_norm = "l2"
 
@@ -43,13 +41,15 @@ class AutoencoderGAN(GAN):
 
 @register("ebgan", default_dataset="bundled:mnist",
           description="Energy-based GAN with the pulling-away term (Zhao et al. 2017)",
-          defaults=dict(AUTOENCODER_DEFAULTS, ebgan_margin=1.0, pt_weight=0.1))
+          defaults=AUTOENCODER_DEFAULTS, tiny=AUTOENCODER_TINY)
 class EBGAN(AutoencoderGAN):
+    HPARAMS = (HParam("ebgan_margin", 1.0, "Margin m of the energy hinge.", positive=True),
+               HParam("pt_weight", 0.1, "Weight of the pulling-away term.", lower=0.0))
     metric_names = ("d_loss", "g_loss", "energy_real", "energy_fake", "pulling_away")
 
     def discriminator_loss(self, real, fake, real_output, fake_output):
-        e_real = tf.reduce_mean(self.energy(real, real_output))
-        e_fake = self.energy(fake, fake_output)
+        e_real = tf.reduce_mean(self.energy(real["images"], real_output))
+        e_fake = self.energy(fake["images"], fake_output)
         loss = e_real + tf.reduce_mean(tf.nn.relu(self.hparams["ebgan_margin"] - e_fake))
         return loss, {"energy_real": e_real, "energy_fake": tf.reduce_mean(e_fake)}
 
@@ -58,5 +58,6 @@ class EBGAN(AutoencoderGAN):
         # codes (each replica then holds the whole term; the gradient of the
         # gather hands each replica its rows' share).
         pt = losses.pulling_away_term(gather_global(fake_output[1]))
-        loss = tf.reduce_mean(self.energy(fake, fake_output)) + self.hparams["pt_weight"] * pt
+        loss = (tf.reduce_mean(self.energy(fake["images"], fake_output))
+                + self.hparams["pt_weight"] * pt)
         return loss, {"pulling_away": pt}

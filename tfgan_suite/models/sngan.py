@@ -10,6 +10,7 @@ from tfgan_suite.registry import register
 
 @register("sngan", default_dataset="bundled:mnist",
           description="Spectrally normalised GAN with the hinge loss (Miyato et al. 2018)",
-          defaults=dict(HINGE_DEFAULTS, d_spectral_norm=True, d_norm="none"))
+          defaults=dict(HINGE_DEFAULTS, d_spectral_norm=True, d_norm="none"),
+          tiny=dict(g_filters=4, d_filters=4, latent_dim=4))
 class SNGAN(HingeGAN):
     pass

@@ -8,19 +8,16 @@ minibatches), batch 64. The estimate E[D(x)] - E[D(G(z))] is logged every
 step as ``wasserstein``: the paper's "meaningful loss curve".
 """
 import tensorflow as tf
-from absl import flags
 
 from tfgan_suite import losses, penalties
-from tfgan_suite.errors import ConfigError
-from tfgan_suite.models.gan import GAN, GAN_DEFAULTS
+from tfgan_suite.hparams import HParam
+from tfgan_suite.models.noise import NoiseToImageGAN
 from tfgan_suite.registry import register
 
-flags.DEFINE_float("clip_value", None, "wgan: weight clipping bound c (default 0.01).")
-
-WASSERSTEIN_DEFAULTS = dict(GAN_DEFAULTS, architecture="dcgan", disc_steps=5)
+WASSERSTEIN_DEFAULTS = dict(architecture="dcgan", disc_steps=5)
 
 
-class WassersteinCritic(GAN):
+class WassersteinCritic(NoiseToImageGAN):
     """Shared by wgan and wgan_gp: the critic loss, the generator loss, the estimate."""
 
     metric_names = ("d_loss", "g_loss", "wasserstein")
@@ -40,13 +37,10 @@ class WassersteinCritic(GAN):
 @register("wgan", default_dataset="bundled:mnist",
           description="Wasserstein GAN with weight clipping (Arjovsky et al. 2017)",
           defaults=dict(WASSERSTEIN_DEFAULTS, optimizer="rmsprop", g_learning_rate=5e-5,
-                        d_learning_rate=5e-5, clip_value=0.01))
+                        d_learning_rate=5e-5), tiny=dict(g_filters=4, d_filters=4, latent_dim=4))
 class WGAN(WassersteinCritic):
-    @classmethod
-    def validate_hparams(cls, hp):
-        super().validate_hparams(hp)
-        if not hp["clip_value"] > 0:
-            raise ConfigError(f"--clip_value must be > 0, got {hp['clip_value']}")
+    HPARAMS = (HParam("clip_value", 0.01, "Weight clipping bound c of the critic.",
+                      positive=True),)
 
     def after_discriminator_update(self):
         penalties.clip_weights(self.discriminator, self.hparams["clip_value"])

@@ -17,22 +17,22 @@ over 20k more (the authors' toy code: lambda = 0.1, Adam(1e-4, 0.5, 0.9),
 past step 40,000 the rates are 0, so set --lr_constant_steps /
 --lr_decay_steps to match a different --train_steps.
 """
-from absl import flags
-
 from tfgan_suite import penalties
-from tfgan_suite.models.gan import check_per_sample_critic
+from tfgan_suite.hparams import HParam
+from tfgan_suite.models.noise import check_per_sample_critic
 from tfgan_suite.models.wgan import WASSERSTEIN_DEFAULTS, WassersteinCritic
 from tfgan_suite.registry import register
 
-flags.DEFINE_float("gp_weight", None, "wgan_gp / dragan: penalty weight lambda (default 10).")
+GP_WEIGHT = HParam("gp_weight", 10.0, "Gradient penalty weight lambda.", lower=0.0)
 
 
 @register("wgan_gp", default_dataset="bundled:mnist",
           description="Wasserstein GAN with gradient penalty (Gulrajani et al. 2017)",
           defaults=dict(WASSERSTEIN_DEFAULTS, optimizer="adam", g_learning_rate=1e-4,
-                        d_learning_rate=1e-4, beta1=0.0, beta2=0.9, d_norm="layer",
-                        gp_weight=10.0))
+                        d_learning_rate=1e-4, beta1=0.0, beta2=0.9, d_norm="layer"),
+          tiny=dict(g_filters=4, d_filters=4, latent_dim=4))
 class WGANGP(WassersteinCritic):
+    HPARAMS = (GP_WEIGHT,)
     metric_names = ("d_loss", "g_loss", "wasserstein", "gradient_penalty")
 
     #: Toy-data defaults, with the small MLPs of ``GAN.VECTOR_NETWORK``: at 40,000
@@ -49,5 +49,6 @@ class WGANGP(WassersteinCritic):
 
     def discriminator_loss(self, real, fake, real_output, fake_output):
         loss, logs = self.critic_terms(real, fake, real_output, fake_output)
-        gp = penalties.gradient_penalty(self.discriminator, real, fake, seed=self.seed_generator)
+        gp = penalties.gradient_penalty(self.discriminator, real["images"], fake["images"],
+                                        seed=self.seed_generator)
         return loss + self.hparams["gp_weight"] * gp, {**logs, "gradient_penalty": gp}

@@ -1,0 +1,126 @@
+"""The model contract, for every registered model: a model added to the registry
+is covered here without editing this file.
+
+For each model, on tiny random data of the first kind it trains on: build ->
+its training phases and one training step (weights must move) -> its sample
+grid -> one evaluation batch -> export versions 1 and 2 -> reload the
+SavedModel and call every signature -> TFLite float32 conversion and parity.
+"""
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfgan_suite as tg
+from tfgan_suite import data, exporter, registry
+from tfgan_suite.data import synthetic
+from tfgan_suite.models.contract import Grid
+
+pytestmark = pytest.mark.slow
+
+SHAPES = {"vector": (2,), "image": (16, 16, 1), "paired": (16, 16, 1),
+          "unpaired": (16, 16, 1)}
+
+
+def _tiny(name):
+    spec = registry.get(name)
+    kind = spec.cls.data_kinds[0]
+    source = synthetic.source(kind, SHAPES[kind], num=8, seed=0)
+    model = tg.build(name, data=source, seed=0, **spec.tiny)
+    run_data = data.RunData(data.DataOptions("synthetic"), train=source,
+                            held_out=(source, "train"))
+    return spec, source, run_data, model
+
+
+def _weights(model, names):
+    return [v.numpy().copy() for n in names for v in getattr(model, n).trainable_variables]
+
+
+@pytest.mark.parametrize("name", registry.list_models())
+def test_model_honours_the_contract(name, tmp_path):
+    spec, source, run_data, model = _tiny(name)
+    assert model.data_spec == source.data_spec
+    assert set(model.network_names) >= {"generator", "discriminator"}
+    assert set(spec.declarations) == set(model.hparams)
+
+    # --- training: declared phases, then one step that moves both sides
+    k = spec.cls.batches_per_step(model.hparams)
+    ds = source.dataset(4, disc_steps=k, seed=0)
+    g0 = _weights(model, model.generator_networks)
+    d0 = _weights(model, model.discriminator_networks)
+    for phase in model.training_phases():
+        model.run_phase(phase, ds, verbose=0)
+    assert model.training_phases() == []  # done phases are not run again
+    logs = model.fit(ds, steps_per_epoch=1, epochs=1, verbose=0).history
+    assert model.step == 1
+    assert all(np.isfinite(v[-1]) for v in logs.values()), logs
+    assert set(logs) == set(model.metric_names)
+    for before, after in ((g0, _weights(model, model.generator_networks)),
+                          (d0, _weights(model, model.discriminator_networks))):
+        assert any(not np.array_equal(a, b) for a, b in zip(before, after))
+
+    # --- generator inputs and the sample grid
+    inputs = model.sample_inputs(3, seed=5, data=run_data)
+    again = model.sample_inputs(3, seed=5, data=run_data)
+    assert all(np.array_equal(inputs[k_], again[k_]) for k_ in inputs)
+    out = np.asarray(model.generate_from(inputs))
+    assert out.shape == (3, *source.shape)
+    grid = model.grid_renderer(run_data, 4, seed=0)()
+    assert isinstance(grid, Grid) and np.all(np.isfinite(grid.images))
+    assert np.shape(grid.images)[1:] == tuple(source.shape)
+    if not grid.is_points:
+        assert np.abs(grid.images).max() <= 1.0
+
+    # --- evaluation (vector models refuse it with a ConfigError)
+    if source.kind == "vector":
+        with pytest.raises(tg.ConfigError):
+            model.evaluation_reference(source)
+        with pytest.raises(tg.ConfigError):
+            model.export_signatures()
+        return
+    batch = next(iter(model.evaluation_batches(source, 4, 4, seed=0)))
+    assert np.shape(batch.generated) == (4, *source.shape)
+    reference = model.evaluation_reference(source)
+    assert tuple(reference.shape) == tuple(source.shape)
+
+    # --- export: two versions, every signature callable after reload
+    export_dir = tmp_path / "export"
+    for version in (1, 2):
+        exporter.write_saved_model(model, str(export_dir), name, version=version)
+    loaded = tf.saved_model.load(str(export_dir / name / "2"))
+    sigs = model.export_signatures()
+    assert set(loaded.signatures) == {s.name for s in sigs} | {"metadata"}
+    meta = json.loads(loaded.signatures["metadata"]()["json"].numpy())
+    assert meta["model"] == name and meta["signatures"][0] == "serving_default"
+    assert set(meta["inputs"]) == {s.name for s in sigs[0].inputs}
+    rng = np.random.default_rng(0)
+    for sig in sigs:
+        if sig.draw is not None:
+            feed = sig.draw(rng, sig.static_inputs(2))
+            expected = np.asarray(sig.fn(*[feed[s.name] for s in sig.inputs]))
+        else:  # in-graph sampling (generate): scalar inputs
+            feed = {s.name: np.int32(2 if s.name == "num_samples" else 7) for s in sig.inputs}
+            expected = None
+        result = loaded.signatures[sig.name](**{k_: tf.constant(v) for k_, v in feed.items()})
+        images = result["images"].numpy()
+        assert images.shape == (2, *source.shape) and np.abs(images).max() <= 1.0
+        assert result["images_uint8"].dtype == tf.uint8
+        deterministic = expected is not None and np.array_equal(
+            expected, np.asarray(sig.fn(*[feed[s.name] for s in sig.inputs])))
+        if deterministic:
+            np.testing.assert_allclose(images, expected, atol=1e-5)
+
+    # --- TFLite float32, builtin ops only, matching Keras
+    litert = pytest.importorskip("ai_edge_litert")
+    del litert
+    for sig in exporter.tflite_signatures(model):
+        flat = exporter.convert_tflite(model, signature=sig.name)
+        report = exporter.parity(model, {"float32": flat}, num=1, signature=sig.name)
+        assert report["float32_max_abs_diff"] < 1e-4, (sig.name, report)
+
+
+def test_every_model_declares_tiny_settings_it_reads():
+    for spec in registry.specs():
+        assert set(spec.tiny) <= set(spec.declarations), spec.name
+        assert spec.cls.data_kinds, spec.name

@@ -1,0 +1,79 @@
+"""Optimizers and the learning-rate schedule, built from a model's hyper-parameters.
+
+Every model reads the same seven knobs (``OPTIMIZER_HPARAMS``): the optimizer
+of both networks, one learning rate per network, Adam's betas (beta1 is SGD's
+momentum), and a constant-then-linear-decay schedule counted in training steps.
+"""
+import keras
+import tensorflow as tf
+
+from tfgan_suite.hparams import HParam
+
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+
+OPTIMIZER_HPARAMS = (
+    HParam("optimizer", "adam", "Optimizer of both networks.", "enum", choices=OPTIMIZERS),
+    HParam("g_learning_rate", 2e-4, "Generator learning rate.", positive=True),
+    HParam("d_learning_rate", 2e-4, "Discriminator learning rate.", positive=True),
+    HParam("beta1", 0.5, "Adam beta_1 (SGD momentum).", lower=0.0),
+    HParam("beta2", 0.999, "Adam beta_2.", lower=0.0),
+    HParam("lr_constant_steps", 0, "Steps at the initial learning rates before the linear "
+           "decay.", "int", lower=0),
+    HParam("lr_decay_steps", 0, "Steps of linear decay of the learning rates to 0 "
+           "(0: constant rates).", "int", lower=0),
+)
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class ConstantThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """``lr`` for ``constant_steps`` updates, then linearly down to 0 over
+    ``decay_steps`` updates (the schedule of pix2pix and CycleGAN). With
+    ``decay_steps`` = 0 the rate stays constant."""
+
+    def __init__(self, lr, constant_steps, decay_steps):
+        self.lr = float(lr)
+        self.constant_steps = int(constant_steps)
+        self.decay_steps = int(decay_steps)
+
+    def __call__(self, step):
+        if self.decay_steps <= 0:
+            return tf.constant(self.lr, tf.float32)
+        step = tf.cast(step, tf.float32)
+        frac = (step - self.constant_steps) / float(self.decay_steps)
+        return self.lr * (1.0 - tf.clip_by_value(frac, 0.0, 1.0))
+
+    def get_config(self):
+        return dict(lr=self.lr, constant_steps=self.constant_steps,
+                    decay_steps=self.decay_steps)
+
+
+def make_optimizer(hparams, which, updates=(1, 0), name=None):
+    """Optimizer for network ``which`` ("g" or "d") from the hyper-parameters.
+
+    The learning-rate schedule counts *training steps*, while the optimizer
+    counts its own updates: ``updates = (per_step, before)`` says how many
+    updates it makes per training step and how many before the first one
+    (pre-training); the schedule is stretched and shifted to match
+    (``GANModel.optimizer_updates``).
+    """
+    kind = hparams["optimizer"]
+    lr = float(hparams[f"{which}_learning_rate"])
+    if hparams["lr_decay_steps"]:
+        per_step, before = updates
+        lr = ConstantThenLinearDecay(lr, hparams["lr_constant_steps"] * per_step + before,
+                                     hparams["lr_decay_steps"] * per_step)
+    name = name or f"{which}_{kind}"
+    if kind == "adam":
+        return keras.optimizers.Adam(lr, beta_1=hparams["beta1"], beta_2=hparams["beta2"],
+                                     name=name)
+    if kind == "rmsprop":
+        return keras.optimizers.RMSprop(lr, name=name)
+    if kind == "sgd":
+        return keras.optimizers.SGD(lr, momentum=hparams["beta1"], name=name)
+    raise ValueError(f"--optimizer={kind!r} is not one of {OPTIMIZERS}")
+
+
+def copy_optimizer(optimizer, name):
+    """A fresh optimizer of the same type and settings (no slots, no iterations)."""
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    return type(inner).from_config(dict(inner.get_config(), name=name))
