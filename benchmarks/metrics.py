@@ -35,6 +35,7 @@ def throughput(extractor, images, batch, repeats=3):
 def main(argv):
     del argv
     import tfgan_suite
+    from tfgan_suite.models.contract import EvalBatch
     from tfgan_suite import data
     from tfgan_suite.metrics import FeatureStats, evaluation, frechet_distance
     from tfgan_suite.metrics.domain import DomainExtractor
@@ -74,8 +75,12 @@ def main(argv):
         def __init__(self):
             self.it = iter(mnist.dataset(500, shuffle=True, seed=1, with_labels=False))
 
-        def sample_for_evaluation(self, num, seed):
-            return next(self.it).numpy()[:num]
+        def evaluation_reference(self, source):
+            return source
+
+        def evaluation_batches(self, source, num, batch_size, seed):
+            for start in range(0, num, batch_size):
+                yield EvalBatch(next(self.it).numpy()[:min(batch_size, num - start)])
 
     real = evaluation.evaluate(Real(), train, domain, metrics,
                                min(FLAGS.num_samples, 10000), 500, 0, FLAGS.stats_dir, "train")

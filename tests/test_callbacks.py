@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_suite import callbacks
+from tfgan_suite.models.contract import Grid
 
 
 def _scalars(logdir, tag):
@@ -42,8 +43,9 @@ def test_sample_grid_for_toy_data_writes_points_and_plot(tmp_path):
     gen = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     model = types.SimpleNamespace(step=0, generator=gen)
     z = np.random.default_rng(0).normal(size=(50, 3)).astype("float32")
-    cb = callbacks.SampleGrid(str(tmp_path), every=5, latent=z,
-                              real=np.random.default_rng(1).normal(size=(50, 2)))
+    real = np.random.default_rng(1).normal(size=(50, 2))
+    cb = callbacks.SampleGrid(str(tmp_path), every=5,
+                              render=lambda: Grid(gen(z).numpy(), reference=real))
     cb.set_model(model)
     cb.on_train_begin()
     model.step = 5

@@ -13,6 +13,8 @@ from absl import flags
 from conftest import REPO, run_cli
 from tfgan_suite.errors import ConfigError, DataError
 
+pytestmark = [pytest.mark.cli, pytest.mark.slow]
+
 
 def _png(path, value, channels=3):
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,8 @@ from conftest import run_cli
 from tfgan_suite.errors import ConfigError
 from tfgan_suite.metrics import evaluation
 
+pytestmark = [pytest.mark.cli, pytest.mark.slow]
+
 
 class CountingExtractor:
     """A cheap stand-in extractor: fixed random projection of the pixels."""

@@ -1,4 +1,5 @@
 """Export: SavedModel signatures, TFLite parity, errors, the serving and mobile clients."""
+import dataclasses
 import json
 import os
 import sys
@@ -11,6 +12,8 @@ import tensorflow as tf
 
 from conftest import REPO, run_cli
 from tfgan_suite.errors import ExportError
+
+pytestmark = [pytest.mark.cli, pytest.mark.slow]
 
 sys.path.insert(0, os.path.join(REPO, "export", "serving"))
 sys.path.insert(0, os.path.join(REPO, "export", "mobile"))
@@ -66,8 +69,9 @@ def test_tflite_parity(exported):
     import tfgan_suite
     from tfgan_suite import exporter
     run, exports = exported
-    flatbuffers = {q: (exports / f"digits{'' if q == 'float32' else '_' + q}.tflite").read_bytes()
+    flatbuffers = {q: open(exporter.tflite_path(str(exports), "digits", 1, "", q), "rb").read()
                    for q in ("float32", "float16", "dynamic", "int8")}
+    assert os.path.exists(exports / "tflite" / "digits" / "1" / "digits_int8.tflite")
     report = exporter.parity(tfgan_suite.load_model(str(run)), flatbuffers, num=4)
     assert report["float32_max_abs_diff"] <= 1e-4
     assert report["float16_psnr_db"] >= 40
@@ -87,6 +91,22 @@ def test_existing_version_is_refused_then_overwritten(exported, tmp_path):
                 "--formats=saved_model", "--overwrite")
     assert r.returncode == 0, r.stderr[-2000:]
     assert pb.stat().st_mtime_ns != before
+
+
+def test_a_second_version_gets_its_own_saved_model_and_tflite_files(exported):
+    """Version 2 beside version 1: TF Serving's layout for the SavedModel, the same
+    versioning for the TFLite files (once refused because E/N.tflite existed)."""
+    run, exports = exported
+    r = run_cli("export", f"--model_dir={run}", f"--export_dir={exports}", "--name=digits",
+                "--version=2")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (exports / "digits" / "2" / "saved_model.pb").exists()
+    v1 = (exports / "tflite" / "digits" / "1" / "digits.tflite").read_bytes()
+    v2 = (exports / "tflite" / "digits" / "2" / "digits.tflite").read_bytes()
+    assert len(v2) == len(v1)  # same model, same graph
+    r = run_cli("export", f"--model_dir={run}", f"--export_dir={exports}", "--name=digits",
+                "--version=2", "--formats=tflite")
+    assert r.returncode == 2 and "digits.tflite exists" in r.stderr
 
 
 @pytest.mark.parametrize("args, message", [
@@ -111,9 +131,10 @@ def test_no_checkpoint_and_other_model_errors(exported, tmp_path, flags_parsed):
     with pytest.raises(ConfigError, match="no checkpoint"):
         tfgan_suite.load_model(str(empty))
     other = tfgan_suite.build("dcgan", (28, 28, 1), g_filters=4, d_filters=4, latent_dim=9)
-    with pytest.raises(ExportError, match="latent_dim 6"):
-        exporter.write_saved_model(other, str(exports), "digits", version=2)
-    assert not (exports / "digits" / "2").exists()
+    with pytest.raises(ExportError, match=r"inputs z float32 \[None, 6\]; .* z float32 "
+                                          r"\[None, 9\]"):
+        exporter.write_saved_model(other, str(exports), "digits", version=3)
+    assert not (exports / "digits" / "3").exists()
 
 
 def test_an_op_tflite_cannot_convert_fails_loudly(tmp_path):
@@ -121,8 +142,10 @@ def test_an_op_tflite_cannot_convert_fails_loudly(tmp_path):
     from tfgan_suite import exporter
     model = tfgan_suite.build("dcgan", (16, 16, 1), g_filters=4, d_filters=4, latent_dim=3)
     # igamma has no TFLite builtin kernel; it depends on the input so it cannot be folded.
-    model.serve = lambda z: model.generator(z) * tf.reshape(
-        tf.math.igamma(tf.abs(z[:, :1]) + 1.0, tf.ones_like(z[:, :1])), (-1, 1, 1, 1))
+    sig = dataclasses.replace(model.export_signatures()[0], fn=lambda z: model.generator(z)
+                              * tf.reshape(tf.math.igamma(tf.abs(z[:, :1]) + 1.0,
+                                                          tf.ones_like(z[:, :1])), (-1, 1, 1, 1)))
+    model.export_signatures = lambda: [sig]
     with pytest.raises(ExportError, match="builtin ops only"):
         exporter.convert_tflite(model)
 
@@ -196,7 +219,8 @@ def test_mobile_runner_writes_a_grid(exported, tmp_path):
     import run_tflite
     _, exports = exported
     out = tmp_path / "grid.png"
-    images = run_tflite.main(["--model", str(exports / "digits_int8.tflite"), "--num", "4",
+    path = exports / "tflite" / "digits" / "1" / "digits_int8.tflite"
+    images = run_tflite.main(["--model", str(path), "--num", "4",
                               "--out", str(out)])
     assert images.shape == (4, 28, 28, 1) and images.dtype == np.uint8
     assert tf.io.decode_png(out.read_bytes()).shape == (56, 56, 1)

@@ -70,3 +70,11 @@ def test_patch_outputs_are_averaged_over_all_elements():
     flat = tf.reshape(logits, [-1])
     assert float(losses.non_saturating_generator_loss(logits)) == pytest.approx(
         float(losses.non_saturating_generator_loss(flat)), rel=1e-6)
+
+
+def test_cycle_and_identity_losses_on_known_tensors():
+    x = tf.constant([[[[1.0], [-1.0]]]])
+    y = tf.constant([[[[0.5], [0.0]]]])
+    assert float(losses.cycle_loss(x, y)) == pytest.approx((0.5 + 1.0) / 2)
+    assert float(losses.identity_loss(x, x)) == 0.0
+    assert float(losses.identity_loss(x, -x)) == pytest.approx(2.0)

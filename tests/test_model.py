@@ -28,7 +28,7 @@ def test_discriminator_step_never_touches_generator(dcgan16):
     m = dcgan16
     real = tf.random.uniform((8, 16, 16, 1), -1, 1, seed=1)
     g0, d0 = snapshot(m.generator), snapshot(m.discriminator)
-    tf.function(m.discriminator_step)(real)
+    tf.function(m.discriminator_step)({"images": real})
     assert changed(g0, m.generator) == set()
     moved = changed(d0, m.discriminator)
     assert {v.path for v in m.discriminator.trainable_variables} <= moved
@@ -40,7 +40,7 @@ def test_generator_step_never_touches_discriminator(dcgan16):
     m = dcgan16
     real = tf.random.uniform((8, 16, 16, 1), -1, 1, seed=1)
     g0, d0 = snapshot(m.generator), snapshot(m.discriminator)
-    tf.function(m.generator_step)(real)
+    tf.function(m.generator_step)({"images": real})
     assert changed(d0, m.discriminator) == set()  # BN moving statistics included
     moved = changed(g0, m.generator)
     assert {v.path for v in m.generator.trainable_variables} <= moved

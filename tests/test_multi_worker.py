@@ -9,6 +9,8 @@ import pytest
 
 from conftest import REPO
 
+pytestmark = [pytest.mark.cli, pytest.mark.slow]
+
 
 def _free_port():
     with socket.socket() as s:

@@ -105,7 +105,7 @@ def sample_main():
         grid = model.grid_renderer(data.RunData(options), FLAGS.num, FLAGS.seed)()
     write(FLAGS.out, grid)
     print(f"Wrote {FLAGS.out}: {grid.caption} (samples of shape "
-          f"{tuple(np.shape(grid.images)[1:])}), step {model.step} of {FLAGS.model_dir}")
+          f"{tuple(np.shape(grid.images)[1:])}) from step {model.step} of {FLAGS.model_dir}")
 
 
 main = cli.app_main(sample_main)

@@ -1,8 +1,8 @@
 r"""Run an exported TFLite generator with LiteRT (the phone runtime, in Python).
 
     pip install "tfgan-suite[litert]"
-    python export/mobile/run_tflite.py --model=exports/dcgan.tflite --num=16 --out=tflite.png
-    python export/mobile/run_tflite.py --model=exports/dcgan_int8.tflite --seed=3 --out=int8.png
+    python export/mobile/run_tflite.py --model=exports/tflite/dcgan/1/dcgan.tflite --num=16 --out=tflite.png
+    python export/mobile/run_tflite.py --model=exports/tflite/dcgan/1/dcgan_int8.tflite --seed=3 --out=int8.png
 
 Loads the model with ``ai_edge_litert.interpreter.Interpreter``, feeds noise
 drawn with NumPy (one call per image: the exported batch is static, 1 by
