@@ -103,7 +103,7 @@ def wasserstein_figure(path):
 
 def main(argv):
     del argv
-    print(f"| model | dataset | steps | modes captured | high-quality samples % | s per run |")
+    print("| model | dataset | steps | modes captured | high-quality samples % | s per run |")
     print("|---|---|---|---|---|---|")
     for dataset in FLAGS.datasets:
         for name in FLAGS.models:

@@ -48,3 +48,16 @@ def run_cli(module, *args, timeout=300, env=None):
     return subprocess.run([sys.executable, "-m", f"tfgan_suite.{module}", *args],
                           capture_output=True, text=True, timeout=timeout, cwd=REPO,
                           env=full_env)
+
+
+def write_png(path, array):
+    """Write a uint8 [H, W, C] array as a PNG, creating the folders."""
+    import numpy as np
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tf.io.write_file(str(path), tf.io.encode_png(np.asarray(array, np.uint8)))
+
+
+def random_images(n, size, seed=0):
+    """``n`` random uint8 RGB images of ``size`` x ``size``."""
+    import numpy as np
+    return np.random.default_rng(seed).integers(0, 256, (n, size, size, 3), dtype=np.uint8)

@@ -141,6 +141,9 @@ def test_bad_dataset_stops_before_anything_is_built(tmp_path):
     (["--model=gan", "--dataset=toy:ring8", "--cpu_replicas=2", "--batch_size=3"],
      ConfigError, "--batch_size=3"),
     (["--model=gan", "--g_hidden_units=a,b"], ConfigError, "--g_hidden_units"),
+    (["--model=cyclegan", "--latent_dim=8"], ConfigError,
+     "--latent_dim is not read by --model=cyclegan"),
+    (["--model=gan", "--g_learning_rate=inf"], ConfigError, "--g_learning_rate must be finite"),
 ])
 def test_bad_flags_are_named(flags_parsed, tmp_path, args, error, message):
     from tfgan_suite import train

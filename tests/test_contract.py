@@ -124,3 +124,34 @@ def test_every_model_declares_tiny_settings_it_reads():
     for spec in registry.specs():
         assert set(spec.tiny) <= set(spec.declarations), spec.name
         assert spec.cls.data_kinds, spec.name
+
+
+def test_the_readme_example_model_registers_and_trains(tmp_path):
+    """The "Adding a model" example of the README, run as written (in a fresh
+    process, so the registry of this one stays as it is)."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    text = open(os.path.join(REPO, "README.md")).read()
+    section = text[text.index("### Adding a model"):]
+    start = section.index("```python\n") + 10
+    code = section[start:section.index("\n```", start)]
+    check = code + '''
+import numpy as np, tfgan_suite as tg
+from tfgan_suite import registry, hparams
+from absl import flags
+m = tg.build("my_gan", (16, 16, 1), seed=0, margin=2.0, **registry.get("my_gan").tiny)
+x = np.random.default_rng(0).uniform(-1, 1, (8, 16, 16, 1)).astype("float32")
+import tensorflow as tf
+m.fit(tf.data.Dataset.from_tensors(x).repeat(), steps_per_epoch=1, epochs=1, verbose=0)
+hparams.define_flags(registry.specs())
+assert m.step == 1 and "my_gan 2" not in flags.FLAGS["margin"].help
+assert "my_gan 1" in flags.FLAGS["margin"].help
+print("OK", sorted(registry.get("my_gan").declarations)[:3])
+'''
+    r = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                       cwd=str(tmp_path), timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "OK" in r.stdout

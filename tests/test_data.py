@@ -177,3 +177,30 @@ def test_image_size_and_channel_errors():
         data.load("bundled:mnist", image_size=-2)
     with pytest.raises(DataError, match="--channels"):
         data.load("bundled:mnist", channels=2)
+
+
+def test_run_data_options_round_trip_through_config_and_keep_data_dir_and_direction(tmp_path):
+    options = data.DataOptions("bundled:edges2shoes", data_dir=str(tmp_path), direction="b2a",
+                               image_size=None, channels=None)
+    config = {"dataset": "bundled:edges2shoes", "data_shape": [32, 32, 1],
+              "data": options.to_json()}
+    back = data.DataOptions.from_config(config)
+    assert (back.data_dir, back.direction, back.image_size, back.channels) == (
+        str(tmp_path), "b2a", 32, 1)
+    # a flag given to sample/evaluate wins; None leaves the run's value
+    assert data.DataOptions.from_config(config, data_dir=None).data_dir == str(tmp_path)
+    assert data.DataOptions.from_config(config, direction="a2b").direction == "a2b"
+    # runs written before the options were stored: dataset and shape only
+    old = data.DataOptions.from_config({"dataset": "bundled:mnist", "data_shape": [28, 28, 1]})
+    assert (old.dataset, old.direction, old.image_size) == ("bundled:mnist", "a2b", 28)
+
+
+def test_run_data_falls_back_to_the_training_split_only_for_a_missing_split(tmp_path):
+    missing = data.RunData(data.DataOptions(f"folder:{tmp_path / 'nothing'}"))
+    with pytest.raises(DataError, match="nothing"):  # the training data itself: an error
+        missing.held_out()
+    run = data.RunData(data.DataOptions("bundled:mnist"))
+    source, split = run.split("validation")  # no such split in the bundled MNIST
+    assert split == "train" and source.num_examples == 60000
+    source, split = run.held_out()
+    assert split == "test" and source.num_examples == 10000

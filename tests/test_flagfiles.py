@@ -6,9 +6,8 @@ import os
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from conftest import REPO
+from conftest import REPO, write_png
 
 FLAGFILES = sorted(glob.glob(os.path.join(REPO, "flags", "*.cfg")))
 
@@ -26,11 +25,6 @@ def test_there_are_flagfiles_for_the_papers_and_quick_runs():
     assert set(registry.list_models()) <= named  # a paper experiment for every model
 
 
-def _png(path, array):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tf.io.write_file(str(path), tf.io.encode_png(np.asarray(array, np.uint8)))
-
-
 def _stand_in(dataset, tmp_path):
     """A folder dataset whose path is not on this machine: two tiny images in
     the documented layout, so the real loader runs."""
@@ -42,12 +36,12 @@ def _stand_in(dataset, tmp_path):
     for i in range(2):
         image = rng.integers(0, 256, (20, 20, 3))
         if scheme == "paired":  # A|B side by side, train/ split
-            _png(root / "train" / f"{i}.png", np.concatenate([image, 255 - image], 1))
+            write_png(root / "train" / f"{i}.png", np.concatenate([image, 255 - image], 1))
         elif scheme == "unpaired":
-            _png(root / "trainA" / f"{i}.png", image)
-            _png(root / "trainB" / f"{i}.png", 255 - image)
+            write_png(root / "trainA" / f"{i}.png", image)
+            write_png(root / "trainB" / f"{i}.png", 255 - image)
         else:
-            _png(root / f"{i}.png", image)
+            write_png(root / f"{i}.png", image)
     return f"{scheme}:{root}"
 
 

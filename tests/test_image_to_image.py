@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfgan_suite as tg
-from tfgan_suite import data, losses
+from tfgan_suite import data
 from tfgan_suite.errors import ConfigError
 from tfgan_suite.models.base import call_frozen
 from tfgan_suite.models.contract import Phase
@@ -190,3 +190,21 @@ def test_epoch_schedule_flags_become_steps(flags_parsed):
     assert (out["lr_constant_steps"], out["lr_decay_steps"]) == (2 * per_epoch, 3 * per_epoch)
     with pytest.raises(ConfigError, match="epochs or in steps"):
         train.epoch_schedule(hp, {"lr_decay_steps": 5}, source, 4, "cyclegan")
+
+
+def test_models_without_noise_draw_none_when_sampled_or_evaluated():
+    """pix2pix's inputs are held-out images; neither its grid nor its evaluation
+    touches the model's noise stream (nor asks for a latent size)."""
+    source = data.load("bundled:edges2shoes", split="test", jitter=False)
+    model = tg.build("pix2pix", data=source, seed=0, g_filters=4, d_filters=4,
+                     test_dropout=False)
+    run_data = data.RunData(data.DataOptions("bundled:edges2shoes"), held_out=(source, "test"))
+    state = model.seed_generator.state.numpy().copy()
+    inputs = model.sample_inputs(3, seed=1, data=run_data)
+    assert set(inputs) == {"images"}
+    grid = model.grid_renderer(run_data, 3, seed=1)()
+    from tfgan_suite.metrics import evaluation
+    evaluation.evaluate(model, source, None, [], num_samples=4, batch_size=2, split="test")
+    np.testing.assert_array_equal(model.seed_generator.state.numpy(), state)
+    assert grid.images.shape == (9, 32, 32, 1) and grid.cols == 3
+    assert "latent_dim" not in model.hparams and "latent_dim" not in model.export_metadata()

@@ -1,7 +1,6 @@
 """Image-to-image models from the command line: train, resume, translate a folder,
 evaluate, export both directions."""
 import json
-import os
 
 import numpy as np
 import pytest
@@ -9,18 +8,9 @@ import tensorflow as tf
 
 import tfgan_suite as tg
 
-from conftest import run_cli
+from conftest import random_images, run_cli, write_png
 
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
-
-
-def _write_png(path, array):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tf.io.write_file(str(path), tf.io.encode_png(np.asarray(array, np.uint8)))
-
-
-def _random_images(n, size, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
 
 
 def test_cyclegan_cli_train_resume_translate_export(tmp_path):
@@ -39,8 +29,8 @@ def test_cyclegan_cli_train_resume_translate_export(tmp_path):
 
     # translate a folder of images of other sizes, both directions, names kept
     inputs = tmp_path / "in"
-    _write_png(inputs / "a.png", _random_images(1, 30)[0][..., :1])
-    _write_png(inputs / "sub" / "b.png", _random_images(1, 44, seed=2)[0])
+    write_png(inputs / "a.png", random_images(1, 30)[0][..., :1])
+    write_png(inputs / "sub" / "b.png", random_images(1, 44, seed=2)[0])
     for direction in ("a2b", "b2a"):
         out = tmp_path / f"out_{direction}"
         r = run_cli("sample", f"--model_dir={run_dir}", f"--input_dir={inputs}",
@@ -75,8 +65,19 @@ def test_pix2pix_cli_with_periodic_evaluation_and_evaluate(tmp_path):
     r = run_cli("train", "--model=pix2pix", "--dataset=bundled:edges2shoes",
                 f"--model_dir={run_dir}", "--g_filters=4", "--d_filters=4", "--train_steps=2",
                 "--receptive_field=16", "--eval_every=2", "--eval_num_samples=16",
-                f"--stats_dir={tmp_path}/stats", "--verbose=0")
+                f"--stats_dir={tmp_path}/stats", "--verbose=0", "--direction=b2a")
     assert r.returncode == 0, r.stderr[-2000:]
+    # the direction is part of the run: sample and evaluate reload the data swapped
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["data"]["direction"] == "b2a" and "latent_dim" not in config["hparams"]
+    r = run_cli("sample", f"--model_dir={run_dir}", "--num=4", f"--out={tmp_path}/grid.npy")
+    assert r.returncode == 0, r.stderr[-2000:]
+    grid = np.load(tmp_path / "grid.npy")
+    from tfgan_suite import data
+    unswapped = data.load("bundled:edges2shoes", split="test", jitter=False)
+    edges, photos = next(iter(unswapped.pairs(4, num=4)))
+    np.testing.assert_allclose(grid[:4], photos.numpy(), atol=1e-6)  # inputs: domain B
+    np.testing.assert_allclose(grid[8:], edges.numpy(), atol=1e-6)  # targets: domain A
     # the paper's batch size 1 is pix2pix's default, and flags.txt records it
     assert "batch 1," in r.stdout
     assert "--batch_size=1" in (run_dir / "flags.txt").read_text().splitlines()

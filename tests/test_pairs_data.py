@@ -1,5 +1,4 @@
 """Two-domain data: paired and unpaired folders, bundled tasks, TFDS cycle_gan."""
-import os
 
 import numpy as np
 import pytest
@@ -9,22 +8,15 @@ from tfgan_suite import data
 from tfgan_suite.data import bundled_tasks, pairs
 from tfgan_suite.errors import DataError
 
-
-def _write_png(path, array):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tf.io.write_file(str(path), tf.io.encode_png(np.asarray(array, np.uint8)))
-
-
-def _random_images(n, size, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
+from conftest import random_images, write_png
 
 
 def test_paired_folders_stay_aligned_under_jitter(tmp_path):
-    images = _random_images(6, 40)
+    images = random_images(6, 40)
     for i, im in enumerate(images):
-        _write_png(tmp_path / "train" / "A" / f"img{i}.png", im)
-        _write_png(tmp_path / "train" / "B" / f"img{i}.png", 255 - im)  # B = inverse of A
-    _write_png(tmp_path / "train" / "B" / "only_in_b.png", images[0])
+        write_png(tmp_path / "train" / "A" / f"img{i}.png", im)
+        write_png(tmp_path / "train" / "B" / f"img{i}.png", 255 - im)  # B = inverse of A
+    write_png(tmp_path / "train" / "B" / "only_in_b.png", images[0])
     source = data.load(f"paired:{tmp_path}", image_size=32)
     assert source.kind == "paired" and source.num_examples == 6
     assert source.load_size == round(32 * 286 / 256)
@@ -38,9 +30,9 @@ def test_paired_folders_stay_aligned_under_jitter(tmp_path):
 
 
 def test_side_by_side_pairs_and_b2a_swap(tmp_path):
-    left = _random_images(3, 32, seed=1)
+    left = random_images(3, 32, seed=1)
     for i, im in enumerate(left):
-        _write_png(tmp_path / f"{i}.png", np.concatenate([im, 255 - im], axis=1))
+        write_png(tmp_path / f"{i}.png", np.concatenate([im, 255 - im], axis=1))
     source = data.load(f"paired:{tmp_path}", image_size=32, jitter=False)
     a, b = next(iter(source.pairs(3)))
     assert source.info["layout"] == "A|B side by side"
@@ -54,8 +46,8 @@ def test_unpaired_layout_and_errors(tmp_path):
     with pytest.raises(DataError, match="trainA/ and trainB/"):
         data.load(f"unpaired:{tmp_path}")
     for side, n in (("A", 3), ("B", 5)):
-        for i, im in enumerate(_random_images(n, 20, seed=n)):
-            _write_png(tmp_path / f"train{side}" / f"{i}.png", im)
+        for i, im in enumerate(random_images(n, 20, seed=n)):
+            write_png(tmp_path / f"train{side}" / f"{i}.png", im)
     source = data.load(f"unpaired:{tmp_path}", image_size=16)
     assert source.kind == "unpaired" and source.domain_sizes == (3, 5)
     assert source.num_examples == 5

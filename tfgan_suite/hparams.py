@@ -42,6 +42,7 @@ class HParam:
 
     def coerce(self, value):
         """A flag-style value (string, list, number) as this parameter's type."""
+        original = value
         try:
             if self.type == "bool":
                 if isinstance(value, str):
@@ -61,7 +62,7 @@ class HParam:
                 return float(value)
             return str(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"--{self.name}={value!r} cannot be read as {self.type} "
+            raise ConfigError(f"--{self.name}={original!r} cannot be read as {self.type} "
                               f"(default {self.default!r})") from None
 
     def check(self, value):
