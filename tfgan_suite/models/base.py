@@ -323,6 +323,7 @@ class GANModel(keras.Model):
             "value_range": {"images": [-1.0, 1.0], "images_uint8": [0, 255]},
             "class_names": list(self.data_spec.class_names),
             "signatures": [s.name for s in sigs] + ["metadata"],
+            "hparams": dict(self.hparams),
             "step": self.step,
             "dataset": self.config.get("dataset"),
         }

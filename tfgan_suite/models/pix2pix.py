@@ -94,7 +94,3 @@ class Pix2Pix(ImageToImageGAN):
         self.apply_gradients(self.g_optimizer, g_tape, g_loss, self.g_variables())
         self._track({"d_loss": d_loss, "g_loss": g_loss, **logs})
         return self._results()
-
-    def export_metadata(self):
-        return dict(super().export_metadata(),
-                    test_dropout=bool(self.hparams["test_dropout"]), tflite_test_dropout=False)
