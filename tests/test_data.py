@@ -202,5 +202,7 @@ def test_run_data_falls_back_to_the_training_split_only_for_a_missing_split(tmp_
     run = data.RunData(data.DataOptions("bundled:mnist"))
     source, split = run.split("validation")  # no such split in the bundled MNIST
     assert split == "train" and source.num_examples == 60000
+    with pytest.raises(DataError, match="validation"):  # a split asked for by name
+        run.split("validation", fallback=False)
     source, split = run.held_out()
     assert split == "test" and source.num_examples == 10000

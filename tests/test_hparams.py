@@ -22,6 +22,20 @@ def test_a_flag_the_model_does_not_read_is_refused_naming_it(flags_parsed, model
         train.hparam_overrides(registry.get(model))
 
 
+def test_resuming_an_old_run_ignores_the_unread_knobs_its_flags_txt_lists(flags_parsed,
+                                                                         tmp_path):
+    """flags.txt of runs made before the per-model declarations lists every old
+    knob (--latent_dim of pix2pix); resuming such a run warns instead of failing."""
+    from tfgan_suite import train
+    (tmp_path / "config.json").write_text('{"model": "pix2pix"}')
+    flags_parsed(["--model=pix2pix", "--latent_dim=1", "--disc_steps=1", "--l1_weight=50"])
+    spec = registry.get("pix2pix")
+    assert train.resumes(str(tmp_path), "pix2pix") and not train.resumes(str(tmp_path), "gan")
+    assert train.hparam_overrides(spec, resuming=True) == {"l1_weight": 50.0}
+    with pytest.raises(ConfigError, match="--disc_steps is not read"):
+        train.hparam_overrides(spec, resuming=False)
+
+
 def test_flags_of_the_model_are_taken(flags_parsed):
     from tfgan_suite import train
     flags_parsed(["--model=cyclegan", "--cycle_weight=5", "--g_filters=8"])

@@ -25,15 +25,15 @@ def _moved(before, variables):
     return [not np.array_equal(b, v.numpy()) for b, v in zip(before, variables)]
 
 
-@pytest.mark.parametrize("name,hp", [
-    ("pix2pix", dict(g_filters=8, d_filters=8)),
-    ("cyclegan", dict(g_filters=8, d_filters=8, resnet_blocks=1, pool_size=3)),
-    ("simgan", dict(g_filters=8, refiner_blocks=1, refiner_steps=1, pool_size=4,
-                    refiner_pretrain_steps=0, disc_pretrain_steps=0)),
+@pytest.mark.parametrize("name,size,hp", [
+    ("pix2pix", 64, dict(g_filters=8, d_filters=8)),
+    ("cyclegan", 32, dict(g_filters=4, d_filters=4, resnet_blocks=1, pool_size=3)),
+    ("simgan", 64, dict(g_filters=8, refiner_blocks=1, refiner_steps=1, pool_size=4,
+                        refiner_pretrain_steps=0, disc_pretrain_steps=0)),
 ])
-def test_each_model_trains_at_64px_with_finite_losses_and_moves_its_networks(name, hp):
-    model = tg.build(name, (64, 64, 3), seed=0, **hp)
-    a, b = _pair_batch()
+def test_each_model_trains_in_rgb_with_finite_losses_and_moves_its_networks(name, size, hp):
+    model = tg.build(name, (size, size, 3), seed=0, **hp)
+    a, b = _pair_batch(size=size)
     ds = tf.data.Dataset.from_tensors((a, b)).repeat()
     nets = [model.generator, model.discriminator] + [
         getattr(model, n) for n in ("generator_b2a", "discriminator_a") if hasattr(model, n)]
@@ -207,4 +207,8 @@ def test_models_without_noise_draw_none_when_sampled_or_evaluated():
     evaluation.evaluate(model, source, None, [], num_samples=4, batch_size=2, split="test")
     np.testing.assert_array_equal(model.seed_generator.state.numpy(), state)
     assert grid.images.shape == (9, 32, 32, 1) and grid.cols == 3
-    assert "latent_dim" not in model.hparams and "latent_dim" not in model.export_metadata()
+    assert "latent_dim" not in model.hparams
+    meta = model.export_metadata()  # the first exports' keys, for their clients
+    assert (meta["latent_dim"], meta["test_dropout"], meta["stochastic"]) == (0, False, False)
+    with_dropout = tg.build("pix2pix", data=source, g_filters=4, d_filters=4)
+    assert with_dropout.export_metadata()["test_dropout"] is True

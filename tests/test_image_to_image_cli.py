@@ -70,8 +70,8 @@ def test_pix2pix_cli_with_periodic_evaluation_and_evaluate(tmp_path):
     # the direction is part of the run: sample and evaluate reload the data swapped
     config = json.loads((run_dir / "config.json").read_text())
     assert config["data"]["direction"] == "b2a" and "latent_dim" not in config["hparams"]
-    r = run_cli("sample", f"--model_dir={run_dir}", "--num=4", f"--out={tmp_path}/grid.npy")
-    assert r.returncode == 0, r.stderr[-2000:]
+    s = run_cli("sample", f"--model_dir={run_dir}", "--num=4", f"--out={tmp_path}/grid.npy")
+    assert s.returncode == 0, s.stderr[-2000:]
     grid = np.load(tmp_path / "grid.npy")
     from tfgan_suite import data
     unswapped = data.load("bundled:edges2shoes", split="test", jitter=False)

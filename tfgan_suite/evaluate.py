@@ -52,8 +52,9 @@ def run_evaluation():
         model.config, dataset=FLAGS.dataset, data_dir=FLAGS.data_dir,
         direction=FLAGS.direction if FLAGS["direction"].present else None)
     run_data = data.RunData(options)
-    split = FLAGS.split if FLAGS["split"].present else model.evaluation_split
-    source, split = run_data.split(split)
+    asked = FLAGS["split"].present
+    source, split = run_data.split(FLAGS.split if asked else model.evaluation_split,
+                                   fallback=not asked)
     model.evaluation_reference(source)  # refuses what the model cannot be measured on
     extractor = None
     if set(FLAGS.metrics) & set(evaluation.METRICS):

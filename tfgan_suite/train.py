@@ -77,16 +77,33 @@ flags.DEFINE_integer("verbose", None, "Keras progress: 1 bar, 2 one line per epo
 DEFAULT_TRAIN_STEPS = 10000
 
 
-def hparam_overrides(spec):
-    """Hyper-parameters given explicitly on the command line (or in a flagfile);
-    a hyper-parameter flag the model does not read is refused, naming it."""
+def hparam_overrides(spec, resuming=False):
+    """Hyper-parameters given explicitly on the command line (or in a flagfile).
+
+    A hyper-parameter flag the model does not read is refused, naming it --
+    except when resuming a run of this model: the ``flags.txt`` of runs made
+    before the flags were declared per model lists knobs the model never read
+    (e.g. ``--latent_dim`` of pix2pix), which are then ignored with a warning.
+    """
     from tfgan_suite.cli import HPARAM_FLAGS
     unread = [n for n in HPARAM_FLAGS if FLAGS[n].present and n not in spec.declarations]
-    if unread:
+    if unread and resuming:
+        logging.warning("ignoring %s: not read by --model=%s",
+                        ", ".join("--" + n for n in unread), spec.name)
+    elif unread:
         raise ConfigError(f"--{unread[0]} is not read by --model={spec.name}; its "
                           f"hyper-parameters are: "
                           f"{', '.join('--' + n for n in sorted(spec.declarations))}")
     return {k: FLAGS[k].value for k in spec.declarations if FLAGS[k].present}
+
+
+def resumes(model_dir, name):
+    """Whether ``model_dir`` holds a run of model ``name`` (a resume)."""
+    from tfgan_suite import model_dir as md
+    try:
+        return md.read_config(model_dir).get("model") == name
+    except (ConfigError, ValueError, OSError):
+        return False
 
 
 def check_resume(model_dir, config):
@@ -151,7 +168,8 @@ def train():
 
     # --- everything that can be checked before building anything -------------
     spec = registry.get(FLAGS.model)
-    overrides = hparam_overrides(spec)
+    model_dir = FLAGS.model_dir or os.path.join("runs", spec.name)
+    overrides = hparam_overrides(spec, resuming=resumes(model_dir, spec.name))
     if FLAGS.train_steps is not None and FLAGS.epochs is not None:
         raise ConfigError("give --train_steps or --epochs, not both")
     if FLAGS.cache not in ("auto", "true", "false") and not FLAGS.cache:
@@ -195,7 +213,6 @@ def train():
     else:
         train_steps = FLAGS.train_steps or DEFAULT_TRAIN_STEPS
     per_epoch = min(per_epoch, train_steps)
-    model_dir = FLAGS.model_dir or os.path.join("runs", spec.name)
     config = dict(model=spec.name, hparams=hparams, data_shape=list(source.shape),
                   data_kind=source.kind, dataset=dataset_spec,
                   class_names=list(source.class_names or []), seed=FLAGS.seed,

@@ -69,13 +69,14 @@ class RunData:
             self._train = self.options.load()
         return self._train
 
-    def split(self, name):
-        """(source without augmentation, split used) for ``name``; a missing test
-        split falls back to the training data, with a warning."""
+    def split(self, name, fallback=True):
+        """(source without augmentation, split used) for ``name``; with
+        ``fallback`` a missing split falls back to the training data, with a
+        warning (a split the user asked for by name should not: ``fallback=False``)."""
         try:
             return self.options.load(split=name, jitter=False), name
         except (DataError, ConfigError) as e:
-            if name == self.options.split:
+            if name == self.options.split or not fallback:
                 raise
             logging.warning("%s has no %r split (%s); using %r", self.options.dataset, name,
                             e, self.options.split)

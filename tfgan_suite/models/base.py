@@ -89,6 +89,9 @@ class GANModel(keras.Model):
     evaluation_split = "train"
     #: What the exported generator does, for its metadata.
     family = "unconditional"
+    #: Whether the served generator is random for fixed inputs (e.g. pix2pix's
+    #: test-time dropout); TFLite models never are (builtin ops only).
+    stochastic_serving = False
 
     def __init__(self, networks, *, data, hparams, seed=None, **kwargs):
         kwargs.setdefault("name", self.model_name or "gan")
@@ -324,6 +327,7 @@ class GANModel(keras.Model):
             "class_names": list(self.data_spec.class_names),
             "signatures": [s.name for s in sigs] + ["metadata"],
             "hparams": dict(self.hparams),
+            "stochastic": bool(self.stochastic_serving),
             "step": self.step,
             "dataset": self.config.get("dataset"),
         }

@@ -57,11 +57,13 @@ class CycleGAN(ImageToImageGAN):
         def generator(name):
             return networks.resnet_generator(data.shape, filters=hp["g_filters"],
                                              num_blocks=blocks, norm=hp["norm"], name=name)
+        # Built F, D_X, G, D_Y: the order of the first version, so that a seed
+        # gives the same initial weights as before.
+        f = generator("generator_b2a")
+        d_x = patch_discriminator(hp, data.shape, name="discriminator_a")
         return dict(generator=generator("generator"),
                     discriminator=patch_discriminator(hp, data.shape),
-                    generator_b2a=generator("generator_b2a"),
-                    discriminator_a=patch_discriminator(hp, data.shape,
-                                                        name="discriminator_a"))
+                    generator_b2a=f, discriminator_a=d_x)
 
     def extra_checkpoint_items(self):
         return dict(pool_a=self.pool_a, pool_b=self.pool_b)

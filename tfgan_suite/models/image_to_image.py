@@ -165,5 +165,8 @@ class ImageToImageGAN(GANModel):
     def export_metadata(self):
         meta = super().export_metadata()
         meta.update(train_image_shape=list(self.image_shape), size_multiple=self.size_multiple,
-                    directions=list(self.directions))
+                    directions=list(self.directions),
+                    # keys of the first image-to-image exports, kept for their clients
+                    latent_dim=0, test_dropout=bool(self.stochastic_serving),
+                    tflite_test_dropout=False)
         return meta

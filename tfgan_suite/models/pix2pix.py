@@ -57,6 +57,10 @@ class Pix2Pix(ImageToImageGAN):
                                               condition_channels=data.shape[-1]))
 
     @property
+    def stochastic_serving(self):
+        return bool(self.hparams["test_dropout"])
+
+    @property
     def size_multiple(self):
         return 2 ** networks.unet_depth(self.image_shape[0])
 
