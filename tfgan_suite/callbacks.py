@@ -46,16 +46,48 @@ class Checkpointer(StepCallback):
     checkpoint as the latest readable one.
     """
 
-    def __init__(self, manager, every):
+    def __init__(self, manager, every, guard=None):
         super().__init__(every)
         self.manager = manager
+        self.guard = guard
 
     def on_train_begin(self, logs=None):
         self._last = self.model.step
 
     def on_step(self, step):
-        path = self.manager.save(checkpoint_number=step)
-        logging.info("step %d: saved %s", step, path)
+        save_checked(self.manager, self.model, self.guard)
+
+
+def save_checked(manager, model, guard=None):
+    """Save a checkpoint of ``model`` unless a weight is not finite or the run
+    diverged (``guard``): a diverged model never replaces the last good
+    checkpoint. Returns the path or None."""
+    from tfgan_suite.model_dir import all_finite
+    if guard is not None and guard.diverged:
+        return None
+    if not all_finite(model):
+        logging.warning("step %d: weights are not finite; checkpoint not saved", model.step)
+        return None
+    path = manager.save(checkpoint_number=model.step)
+    logging.info("step %d: saved %s", model.step, path)
+    return path
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stop training at the first step whose logged losses are not finite
+    (``--nan_policy=stop``); ``diverged`` is then (step, name, value)."""
+
+    def __init__(self):
+        super().__init__()
+        self.diverged = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            value = np.asarray(value, np.float64)
+            if not np.all(np.isfinite(value)):
+                self.diverged = (self.model.step, name, float(value.mean()))
+                self.model.stop_training = True
+                return
 
 
 class SampleGrid(StepCallback):

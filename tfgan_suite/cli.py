@@ -10,7 +10,7 @@ import sys
 from absl import flags, logging
 
 from tfgan_suite import hparams, registry
-from tfgan_suite.errors import ConfigError, DataError, ExportError
+from tfgan_suite.errors import ConfigError, DataError, ExportError, TrainingError
 from tfgan_suite.metrics.evaluation import DEFAULT_STATS_DIR, EXTRACTORS
 
 flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, samples, TensorBoard "
@@ -42,10 +42,10 @@ flags.DEFINE_string("stats_dir", DEFAULT_STATS_DIR, "Cache of real-data statisti
 HPARAM_FLAGS = hparams.define_flags(registry.specs())
 
 
-def fail(error):
-    """Print a bad-input error in one line and exit with status 2."""
+def fail(error, status=2):
+    """Print an error in one line and exit with ``status`` (2: bad input)."""
     print(f"error: {error}", file=sys.stderr, flush=True)
-    raise SystemExit(2)
+    raise SystemExit(status)
 
 
 def app_main(body):
@@ -53,12 +53,17 @@ def app_main(body):
     ``--verbosity`` is given, bad input reported in one line (``fail``)."""
 
     def main(argv):
-        del argv
+        if len(argv) > 1:
+            hint = (f"; did you mean --flagfile={argv[1]}?" if argv[1].endswith((".cfg", ".txt"))
+                    else "; flags start with --")
+            fail(f"unexpected argument {argv[1]!r}{hint}")
         if not flags.FLAGS["verbosity"].present:
             logging.set_verbosity(logging.WARNING)  # TF's INFO lines drown the progress bar
         try:
             body()
         except (ConfigError, DataError, ExportError) as e:
             fail(e)
+        except TrainingError as e:
+            fail(e, status=3)
 
     return main

@@ -14,6 +14,7 @@ be passed back with ``--flagfile``.
 import json
 import math
 import os
+import signal
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ INFO/WARNING lines
@@ -21,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ INFO/WARNING line
 from absl import app, flags, logging
 
 from tfgan_suite import cli
-from tfgan_suite.errors import ConfigError, DataError
+from tfgan_suite.errors import ConfigError, DataError, TrainingError
 
 FLAGS = flags.FLAGS
 
@@ -113,8 +114,15 @@ def check_resume(model_dir, config):
         return
     old = md.read_config(model_dir)
     new = json.loads(json.dumps(config, default=list))  # tuples -> lists, as stored
-    diffs = [f"{key}: {old.get(key)} -> {new[key]}" for key in ("model", "data_shape")
-             if old.get(key) != new[key]]
+    # Everything that changes what is trained; keys a run of an older version
+    # did not store are not compared. (--train_steps, logging and saving may change.)
+    diffs = [f"{key}: {old.get(key)} -> {new[key]}"
+             for key in ("model", "data_shape", "dataset", "seed", "batch_size")
+             if key in old and old.get(key) != new[key]]
+    old_data, new_data = old.get("data") or {}, new.get("data") or {}
+    diffs += [f"--{key}: {old_data[key]} -> {new_data.get(key)}"
+              for key in ("direction", "split", "toy_mu", "toy_sigma")
+              if key in old_data and old_data[key] != new_data.get(key)]
     diffs += [f"--{key}: {old['hparams'][key]} -> {value}"
               for key, value in new["hparams"].items()
               if key in old["hparams"] and old["hparams"][key] != value]
@@ -159,6 +167,37 @@ def data_options(dataset_spec):
 
 
 def train():
+    from tfgan_suite import distribute, registry
+    from tfgan_suite import model_dir as md
+
+    # --- everything that can be checked before building anything -------------
+    spec = registry.get(FLAGS.model)
+    model_dir = FLAGS.model_dir or os.path.join("runs", spec.name)
+    md.check_writable(model_dir)
+    lock = md.RunLock(model_dir)
+    if distribute.is_chief():
+        lock.acquire()  # one training process per run directory
+    try:  # SIGTERM handled like Ctrl-C (only the main thread can set a handler)
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:
+        previous = None
+    try:
+        return _train(spec, model_dir)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        lock.release()
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (preemption): handled like Ctrl-C, with a checkpoint first."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def _train(spec, model_dir):
     import keras
     import tensorflow as tf
 
@@ -166,9 +205,6 @@ def train():
     from tfgan_suite import callbacks, data, distribute, registry
     from tfgan_suite import model_dir as md
 
-    # --- everything that can be checked before building anything -------------
-    spec = registry.get(FLAGS.model)
-    model_dir = FLAGS.model_dir or os.path.join("runs", spec.name)
     overrides = hparam_overrides(spec, resuming=resumes(model_dir, spec.name))
     if FLAGS.train_steps is not None and FLAGS.epochs is not None:
         raise ConfigError("give --train_steps or --epochs, not both")
@@ -198,8 +234,9 @@ def train():
     k = spec.cls.batches_per_step(hparams)
     step_batch = batch_size * k
     hparams = epoch_schedule(hparams, overrides, source, step_batch, spec.name)
-    per_epoch = FLAGS.steps_per_epoch or source.steps_per_epoch(step_batch) or 1000
-    if per_epoch < 1:
+    full_batches = source.steps_per_epoch(step_batch)
+    per_epoch = FLAGS.steps_per_epoch or full_batches or 1000
+    if full_batches == 0:
         raise DataError(f"--dataset={dataset_spec} has {source.num_examples} examples, fewer "
                         f"than one step ({step_batch} = --batch_size x minibatches per step)")
     if FLAGS.epochs is None and FLAGS.train_steps is None and (
@@ -216,17 +253,15 @@ def train():
     config = dict(model=spec.name, hparams=hparams, data_shape=list(source.shape),
                   data_kind=source.kind, dataset=dataset_spec,
                   class_names=list(source.class_names or []), seed=FLAGS.seed,
-                  data=options.to_json())
+                  batch_size=batch_size, data=options.to_json())
     check_resume(model_dir, config)
     logging.info("data %s", source.describe())
-
-    # --- files of the run ------------------------------------------------------
     chief = distribute.is_chief()
     write_dir = model_dir if chief else os.path.join(model_dir, ".worker_tmp")
     os.makedirs(write_dir, exist_ok=True)
-    if chief:
-        md.write_config(model_dir, **config)
-        write_flags(model_dir, {**hparams, "dataset": dataset_spec, "batch_size": batch_size})
+    removed = md.clean_temporaries(write_dir)
+    if removed:
+        print(f"Removed {len(removed)} unfinished checkpoint save(s): {', '.join(removed)}")
 
     # --- model, checkpoint, data ----------------------------------------------
     keras.utils.set_random_seed(FLAGS.seed)
@@ -238,9 +273,18 @@ def train():
                                   steps_per_execution=FLAGS.steps_per_execution, **hparams)
     model.config = config
     ckpt, manager = md.checkpoint_manager(model, write_dir, FLAGS.keep_checkpoints)
-    if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        print(f"Resuming {manager.latest_checkpoint} at step {model.step}", flush=True)
+    restored, damaged = md.restore_newest_readable(ckpt, write_dir)
+    for name in damaged:
+        print(f"warning: checkpoint {name} is damaged; set aside as *.damaged", flush=True)
+    if damaged and not restored:
+        raise ConfigError(f"--model_dir={model_dir}: no checkpoint can be read "
+                          f"({'; '.join(damaged)}); use a new --model_dir to start over")
+    if restored:
+        print(f"Resuming {restored} at step {model.step}", flush=True)
+    # --- files of the run: written once the model and its data are built ------
+    if chief:
+        md.write_config(model_dir, **config)
+        write_flags(model_dir, {**hparams, "dataset": dataset_spec, "batch_size": batch_size})
     start = model.step
     if start >= train_steps:
         print(f"{model_dir} is already trained to step {start} (--train_steps={train_steps}).")
@@ -251,8 +295,9 @@ def train():
                         with_labels="labels" in spec.cls.batch_fields)
 
     # --- callbacks ---------------------------------------------------------------
-    cbs = [callbacks.StopAtStep(train_steps),
-           callbacks.Checkpointer(manager, FLAGS.save_every)]
+    guard = callbacks.NonFiniteGuard()
+    cbs = [guard, callbacks.StopAtStep(train_steps),
+           callbacks.Checkpointer(manager, FLAGS.save_every, guard)]
     if chief:
         writer = tf.summary.create_file_writer(model_dir)
         render = model.grid_renderer(run_data, FLAGS.num_grid or model.grid_size, FLAGS.seed)
@@ -265,7 +310,7 @@ def train():
     for phase in phases:
         model.run_phase(phase, ds, verbose=verbose)
     if phases:
-        manager.save(checkpoint_number=model.step)
+        callbacks.save_checked(manager, model)
     epochs = start // per_epoch + math.ceil((train_steps - start) / per_epoch)
     print(f"Training {spec.name} on {source.describe()} for steps {start}..{train_steps} "
           f"({replicas} replica(s), batch {batch_size}, k={k}) -> {model_dir}",
@@ -273,10 +318,18 @@ def train():
     try:
         model.fit(ds, epochs=epochs, initial_epoch=start // per_epoch,
                   steps_per_epoch=per_epoch, callbacks=cbs, verbose=verbose, shuffle=False)
-    except KeyboardInterrupt:
-        path = manager.save(checkpoint_number=model.step)
-        print(f"\nInterrupted at step {model.step}; saved {path}. Re-run to resume.")
-        raise SystemExit(130)
+    except KeyboardInterrupt as e:
+        path = callbacks.save_checked(manager, model) or manager.latest_checkpoint
+        how = "Terminated (SIGTERM)" if isinstance(e, Terminated) else "Interrupted"
+        print(f"\n{how} at step {model.step}; saved {path}. Re-run to resume.", flush=True)
+        raise SystemExit(143 if isinstance(e, Terminated) else 130)
+    if guard.diverged:
+        step, name, value = guard.diverged
+        raise TrainingError(
+            f"training diverged at step {step}: {name} = {value}; stopped. The last finite "
+            f"checkpoint, {manager.latest_checkpoint}, is kept as the latest (no non-finite "
+            f"checkpoint is saved); lower the learning rates and resume, or start a new "
+            f"--model_dir")
     print(f"Done: step {model.step}; checkpoints in {manager.directory}, "
           f"samples in {os.path.join(model_dir, 'samples')}", flush=True)
     return model

@@ -108,6 +108,14 @@ class NoiseToImageGAN(GANModel):
                 f"--model={cls.model_name} with --architecture={hp['architecture']} needs "
                 f"images, but the dataset gives {data.describe()}; use --architecture=mlp "
                 f"for toy data or an image dataset")
+        if hp["architecture"] == "dcgan":
+            h, w = data.shape[:2]
+            try:
+                if h != w:
+                    raise ValueError(f"DCGAN needs square images, got {h}x{w}")
+                networks.dcgan.spatial_plan(h)
+            except ValueError as e:
+                raise ConfigError(f"--image_size={h}: {e}") from None
 
     @classmethod
     def build_networks(cls, hp, data):

@@ -1,0 +1,205 @@
+"""Accidents to a run directory, each reproduced: divergence, two runs on one
+directory, damaged or missing checkpoint files, resuming with other settings,
+SIGTERM, unusable directories and stray arguments. Each must end with a clear
+message and nothing lost."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import tfgan_suite
+from conftest import REPO, write_png
+from tfgan_suite import model_dir as md
+from tfgan_suite.errors import ConfigError, DataError, TrainingError
+
+TOY = ["--model=gan", "--dataset=toy:ring8", "--batch_size=16", "--sample_every=0",
+       "--nojit_compile", "--verbose=0"]
+
+
+def _train(flags_parsed, run, *args):
+    from tfgan_suite import train
+    flags_parsed(TOY + [f"--model_dir={run}", *args])
+    return train.train()
+
+
+def _finite(path_or_dir):
+    model = tfgan_suite.load_model(str(path_or_dir))
+    return model.step, md.all_finite(model)
+
+
+def test_divergence_stops_and_keeps_the_last_finite_checkpoint(flags_parsed, tmp_path,
+                                                               monkeypatch):
+    """The generator loss turns NaN from its 7th update on: the run stops at that
+    step with a named error, ckpt-6 stays the latest, nothing non-finite is saved."""
+    import tensorflow as tf
+
+    from tfgan_suite.models.gan import GAN
+    original = GAN.generator_loss
+
+    def poisoned(self, real, fake, fake_output):
+        loss, logs = original(self, real, fake, fake_output)
+        late = tf.cast(self.g_optimizer.iterations, tf.float32) >= 6.0
+        return loss * tf.where(late, float("nan"), 1.0), logs
+
+    monkeypatch.setattr(GAN, "generator_loss", poisoned)
+    run = tmp_path / "run"
+    with pytest.raises(TrainingError, match=r"diverged at step 7: g_loss = nan; stopped\. "
+                                            r"The last finite checkpoint, .*ckpt-6, is kept"):
+        _train(flags_parsed, run, "--train_steps=100", "--save_every=2")
+    assert sorted(md.checkpoint_files(str(run))) == [2, 4, 6]
+    for prefix in md.checkpoint_files(str(run)).values():
+        reader = tf.train.load_checkpoint(prefix)
+        for name in reader.get_variable_to_shape_map():
+            value = np.asarray(reader.get_tensor(name))
+            if np.issubdtype(value.dtype, np.floating):
+                assert np.all(np.isfinite(value)), (prefix, name)
+    step, finite = _finite(run)
+    assert finite and step == 6
+
+
+def test_the_issues_divergence_is_stopped_not_trained_to_the_end(flags_parsed, tmp_path):
+    with pytest.raises(TrainingError, match="diverged at step"):
+        _train(flags_parsed, tmp_path / "run", "--g_learning_rate=1e6", "--train_steps=500")
+
+
+def test_a_second_run_on_a_locked_directory_is_refused(flags_parsed, tmp_path):
+    run = tmp_path / "run"
+    _train(flags_parsed, run, "--train_steps=2", "--save_every=2")
+    assert not (run / md.LOCK).exists()  # released at the end of a run
+    other = subprocess.Popen(["sleep", "60"])  # a live process holding the lock
+    try:
+        import json
+        import socket
+        (run / md.LOCK).write_text(json.dumps({"pid": other.pid, "host": socket.gethostname(),
+                                               "started": time.time()}))
+        with pytest.raises(ConfigError, match=f"in use by train process {other.pid} on "):
+            _train(flags_parsed, run, "--train_steps=4", "--save_every=2")
+        assert tfgan_suite.load_model(str(run)).step == 2  # readers ignore the lock
+    finally:
+        other.kill()
+        other.wait()
+    # the holder is gone: its lock is stale and taken over
+    assert _train(flags_parsed, run, "--train_steps=4", "--save_every=2").step == 4
+    assert not (run / md.LOCK).exists()
+
+
+def _corrupt(prefix, how):
+    if how == "truncated data":
+        data = [f for f in os.listdir(os.path.dirname(prefix))
+                if f.startswith(os.path.basename(prefix) + ".data")][0]
+        path = os.path.join(os.path.dirname(prefix), data)
+        with open(path, "r+b") as f:
+            f.truncate(max(1, os.path.getsize(path) // 3))
+    else:
+        with open(prefix + ".index", "wb") as f:
+            f.write(b"not a checkpoint index" * 10)
+
+
+@pytest.mark.parametrize("how", ["truncated data", "garbage index"])
+def test_a_damaged_latest_checkpoint_falls_back_to_the_newest_readable(flags_parsed, tmp_path,
+                                                                       how, capsys):
+    run = tmp_path / "run"
+    _train(flags_parsed, run, "--train_steps=6", "--save_every=2")
+    kept = md.checkpoint_files(str(run))
+    assert sorted(kept) == [2, 4, 6]
+    _corrupt(kept[6], how)
+    assert tfgan_suite.load_model(str(run)).step == 4  # sample/evaluate/export: older one
+    assert 6 in md.checkpoint_files(str(run))  # ... without touching the files
+    model = _train(flags_parsed, run, "--train_steps=8", "--save_every=2")
+    out = capsys.readouterr().out
+    assert "checkpoint ckpt-6" in out and "damaged" in out and "at step 4" in out
+    assert model.step == 8
+    files = os.listdir(run / "checkpoints")
+    assert any(f.startswith("ckpt-6.") and f.endswith(".damaged") for f in files)
+    assert sorted(md.checkpoint_files(str(run))) == [2, 4, 6, 8]  # new 6 and 8, old 2 and 4
+
+
+def test_a_deleted_checkpoint_index_does_not_restart_the_run(flags_parsed, tmp_path, capsys):
+    run = tmp_path / "run"
+    _train(flags_parsed, run, "--train_steps=4", "--save_every=2")
+    os.remove(run / "checkpoints" / "checkpoint")
+    os.makedirs(run / "checkpoints" / "ckpt-6_temp")  # left by a kill mid-save
+    model = _train(flags_parsed, run, "--train_steps=6", "--save_every=2")
+    out = capsys.readouterr().out
+    assert "at step 4" in out and "ckpt-6_temp" in out
+    assert model.step == 6 and not (run / "checkpoints" / "ckpt-6_temp").exists()
+
+
+@pytest.mark.parametrize("change, message", [
+    (["--batch_size=32"], "batch_size: 16 -> 32"),
+    (["--seed=7"], "seed: 42 -> 7"),
+    (["--dataset=toy:grid25"], "dataset: toy:ring8 -> toy:grid25"),
+])
+def test_resuming_with_other_settings_is_refused_and_changes_nothing(flags_parsed, tmp_path,
+                                                                     change, message):
+    run = tmp_path / "run"
+    _train(flags_parsed, run, "--train_steps=2", "--save_every=2")
+    before = (run / "config.json").read_text()
+    with pytest.raises(ConfigError, match=message):
+        _train(flags_parsed, run, "--train_steps=4", *change)
+    assert (run / "config.json").read_text() == before
+    # what may change between sessions: the length, logging, saving
+    assert _train(flags_parsed, run, "--train_steps=4", "--save_every=4",
+                  "--log_every=1").step == 4
+
+
+def test_nothing_is_written_when_the_model_cannot_be_built(flags_parsed, tmp_path):
+    from tfgan_suite import train
+    run = tmp_path / "run"
+    flags_parsed(["--model=dcgan", "--dataset=bundled:mnist", "--image_size=7",
+                  f"--model_dir={run}"])
+    with pytest.raises(ConfigError, match="--image_size=7: .*try 28, 32, 64"):
+        train.train()
+    assert not (run / "config.json").exists() and not (run / "flags.txt").exists()
+
+
+def test_unusable_model_dir_and_tiny_datasets_are_named(flags_parsed, tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(ConfigError, match=f"--model_dir={a_file} is a file"):
+        _train(flags_parsed, a_file, "--train_steps=2")
+    folder = tmp_path / "three"
+    for i in range(3):
+        write_png(folder / f"{i}.png", np.full((8, 8, 3), 40 * i))
+    from tfgan_suite import train
+    flags_parsed(["--model=gan", f"--dataset=folder:{folder}", "--image_size=8",
+                  "--batch_size=64", f"--model_dir={tmp_path / 'run'}"])
+    with pytest.raises(DataError, match="3 examples, fewer than one step"):
+        train.train()
+
+
+def test_a_stray_argument_suggests_flagfile(flags_parsed, capsys):
+    from tfgan_suite import train
+    flags_parsed([])
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["prog", "flags/dcgan_mnist_quick.cfg"])
+    assert exit_info.value.code == 2
+    assert "did you mean --flagfile=flags/dcgan_mnist_quick.cfg" in capsys.readouterr().err
+
+
+@pytest.mark.cli
+def test_sigterm_saves_a_checkpoint_and_exits(tmp_path):
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "tfgan_suite.train", *TOY,
+                             f"--model_dir={run}", "--train_steps=1000000", "--save_every=1000"],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not (run / "checkpoints" / "ckpt-1000.index").exists():
+            time.sleep(0.1)
+        assert (run / "checkpoints" / "ckpt-1000.index").exists(), "no checkpoint in 120 s"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err[-2000:]
+    step = int(out.split("Terminated (SIGTERM) at step ")[1].split(";")[0])
+    assert step > 1000 and md.checkpoint_files(str(run))[step]
+    assert tfgan_suite.load_model(str(run)).step == step
+    assert not (run / md.LOCK).exists()
