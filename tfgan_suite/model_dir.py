@@ -239,11 +239,11 @@ def check_writable(model_dir):
     """ConfigError naming the path when ``model_dir`` cannot hold a run."""
     if os.path.exists(model_dir) and not os.path.isdir(model_dir):
         raise ConfigError(f"--model_dir={model_dir} is a file, not a directory")
-    try:
-        os.makedirs(model_dir, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=model_dir, prefix=".write-test-")
-        os.close(fd)
-        os.remove(probe)
-    except OSError as e:
-        raise ConfigError(f"--model_dir={model_dir} cannot be written: "
-                          f"{e.strerror or e}") from None
+    existing = os.path.abspath(model_dir)
+    while not os.path.exists(existing):  # nothing is created here
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ConfigError(f"--model_dir={model_dir}: {existing} is a file, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"--model_dir={model_dir} cannot be written ({existing} is not "
+                          f"writable)")

@@ -167,7 +167,7 @@ def data_options(dataset_spec):
 
 
 def train():
-    from tfgan_suite import distribute, registry
+    from tfgan_suite import registry
     from tfgan_suite import model_dir as md
 
     # --- everything that can be checked before building anything -------------
@@ -175,14 +175,12 @@ def train():
     model_dir = FLAGS.model_dir or os.path.join("runs", spec.name)
     md.check_writable(model_dir)
     lock = md.RunLock(model_dir)
-    if distribute.is_chief():
-        lock.acquire()  # one training process per run directory
     try:  # SIGTERM handled like Ctrl-C (only the main thread can set a handler)
         previous = signal.signal(signal.SIGTERM, _terminate)
     except ValueError:
         previous = None
     try:
-        return _train(spec, model_dir)
+        return _train(spec, model_dir, lock)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -197,7 +195,7 @@ def _terminate(signum, frame):
     raise Terminated()
 
 
-def _train(spec, model_dir):
+def _train(spec, model_dir, lock):
     import keras
     import tensorflow as tf
 
@@ -254,11 +252,13 @@ def _train(spec, model_dir):
                   data_kind=source.kind, dataset=dataset_spec,
                   class_names=list(source.class_names or []), seed=FLAGS.seed,
                   batch_size=batch_size, data=options.to_json())
-    check_resume(model_dir, config)
-    logging.info("data %s", source.describe())
     chief = distribute.is_chief()
     write_dir = model_dir if chief else os.path.join(model_dir, ".worker_tmp")
     os.makedirs(write_dir, exist_ok=True)
+    if chief:
+        lock.acquire()  # one training process per run directory
+    check_resume(model_dir, config)
+    logging.info("data %s", source.describe())
     removed = md.clean_temporaries(write_dir)
     if removed:
         print(f"Removed {len(removed)} unfinished checkpoint save(s): {', '.join(removed)}")
