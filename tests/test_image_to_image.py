@@ -137,9 +137,9 @@ def test_cyclegan_trains_under_mirrored_strategy():
     strategy = tf.distribute.MirroredStrategy(
         ["/cpu:0", "/cpu:1"], cross_device_ops=tf.distribute.ReductionToOneDevice())
     with strategy.scope():
-        model = tg.build("cyclegan", (32, 32, 1), seed=0, g_filters=4, d_filters=4,
-                         resnet_blocks=1, pool_size=2)
-    a, b = _pair_batch(4, 32, 1)
+        model = tg.build("cyclegan", (16, 16, 1), seed=0, g_filters=4, d_filters=4,
+                         resnet_blocks=1, pool_size=2, receptive_field="16")
+    a, b = _pair_batch(4, 16, 1)
     ds = tf.data.Dataset.from_tensors((a, b)).repeat()
     logs = model.fit(ds, steps_per_epoch=2, epochs=1, verbose=0).history
     assert all(np.isfinite(v[-1]) for v in logs.values())

@@ -17,6 +17,7 @@ def test_cyclegan_cli_train_resume_translate_export(tmp_path):
     run_dir = tmp_path / "run"
     common = ["--flagfile=flags/cyclegan_sneakers2boots_quick.cfg", f"--model_dir={run_dir}",
               "--g_filters=4", "--d_filters=4", "--resnet_blocks=1", "--batch_size=2",
+              "--image_size=16",
               "--save_every=2", "--sample_every=2", "--verbose=0"]
     r = run_cli("train", *common, "--train_steps=2")
     assert r.returncode == 0, r.stderr[-2000:]
