@@ -27,7 +27,7 @@ def _moved(before, variables):
 
 @pytest.mark.parametrize("name,size,hp", [
     ("pix2pix", 64, dict(g_filters=8, d_filters=8)),
-    ("cyclegan", 32, dict(g_filters=4, d_filters=4, resnet_blocks=1, pool_size=3)),
+    # cyclegan: every network moving is checked by tests/test_contract.py
     ("simgan", 64, dict(g_filters=8, refiner_blocks=1, refiner_steps=1, pool_size=4,
                         refiner_pretrain_steps=0, disc_pretrain_steps=0)),
 ])
