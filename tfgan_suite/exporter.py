@@ -45,10 +45,6 @@ METADATA_FILE = os.path.join("assets.extra", "tfgan_metadata.json")
 TFLITE_DIR = "tflite"
 
 
-def signature_names(model):
-    return [s.name for s in model.export_signatures()] + ["metadata"]
-
-
 def metadata(model):
     """What a client needs (``model.export_metadata()``), plus the TFLite files."""
     meta = model.export_metadata()

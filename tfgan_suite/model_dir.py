@@ -111,7 +111,10 @@ def clean_temporaries(model_dir):
     for name in os.listdir(directory) if os.path.isdir(directory) else []:
         if "_temp" in name:
             path = os.path.join(directory, name)
-            shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.remove(path)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.remove(path)
             removed.append(name)
     return removed
 
@@ -217,12 +220,6 @@ class RunLock:
             owner = self._owner()
             if owner and owner.get("pid") == os.getpid() and os.path.exists(self.path):
                 os.remove(self.path)
-
-    def __enter__(self):
-        return self.acquire()
-
-    def __exit__(self, *exc):
-        self.release()
 
 
 def _alive(pid):

@@ -61,23 +61,35 @@ def needed(metrics):
     return {"keep": bool({"kid", "pr"} & set(metrics)), "probs": "is" in metrics}
 
 
+class _Features:
+    """Extractor features of a stream of image batches (statistics, and the
+    first ``keep`` features and the class probabilities when asked)."""
+
+    def __init__(self, extractor, keep, probs):
+        self.extractor, self.keep, self.want_probs = extractor, keep, probs
+        self.stats, self.probs = None, []
+
+    def add(self, images):
+        out = self.extractor(np.asarray(images))
+        if self.stats is None:
+            self.stats = FeatureStats(out["features"].shape[1], keep=self.keep)
+        self.stats.update(out["features"])
+        if self.want_probs:
+            self.probs.append(out["probs"])
+
+
 def accumulate(extractor, batches, num, keep, probs=False):
     """Run ``extractor`` over image batches until ``num`` images; return (stats, probs)."""
-    stats, all_probs, seen = None, [], 0
+    features, seen = _Features(extractor, num if keep else 0, probs), 0
     for images in batches:
         images = np.asarray(images)[: num - seen]
-        out = extractor(images)
-        if stats is None:
-            stats = FeatureStats(out["features"].shape[1], keep=num if keep else 0)
-        stats.update(out["features"])
-        if probs:
-            all_probs.append(out["probs"])
+        features.add(images)
         seen += len(images)
         if seen >= num:
             break
-    if stats is None or seen < num:
+    if features.stats is None or seen < num:
         raise ConfigError(f"needed {num} images but the data gave {seen}")
-    return stats, (np.concatenate(all_probs) if probs else None)
+    return features.stats, (np.concatenate(features.probs) if probs else None)
 
 
 def _slug(text):
@@ -100,23 +112,6 @@ def real_statistics(extractor, source, num, batch_size=200, stats_dir=DEFAULT_ST
     stats, _ = accumulate(extractor, (b.numpy() for b in ds), num, keep=True)
     save_stats(path, stats, extractor.id, source.spec, split, features=stats.features)
     return stats.mean, stats.cov, (stats.features if keep else None)
-
-
-class _Features:
-    """Extractor features of a stream of image batches (statistics, and the
-    first ``keep`` features and the class probabilities when asked)."""
-
-    def __init__(self, extractor, keep, probs):
-        self.extractor, self.keep, self.want_probs = extractor, keep, probs
-        self.stats, self.probs = None, []
-
-    def add(self, images):
-        out = self.extractor(np.asarray(images))
-        if self.stats is None:
-            self.stats = FeatureStats(out["features"].shape[1], keep=self.keep)
-        self.stats.update(out["features"])
-        if self.want_probs:
-            self.probs.append(out["probs"])
 
 
 def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batch_size=200,
