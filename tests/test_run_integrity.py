@@ -203,3 +203,108 @@ def test_sigterm_saves_a_checkpoint_and_exits(tmp_path):
     assert step > 1000 and md.checkpoint_files(str(run))[step]
     assert tfgan_suite.load_model(str(run)).step == step
     assert not (run / md.LOCK).exists()
+
+
+@pytest.mark.cli
+def test_a_full_disk_during_a_save_keeps_the_previous_checkpoint(flags_parsed, tmp_path):
+    """The save of ckpt-4 hits a file-size limit (what a full disk does to a
+    write: the process's RLIMIT_FSIZE, below the checkpoint's size): exit 3
+    naming the checkpoint and the cause, ckpt-2 still the latest and loading,
+    no half-written folder left."""
+    import resource
+    run = tmp_path / "run"
+    _train(flags_parsed, run, "--train_steps=2", "--save_every=2")
+    size = os.path.getsize(md.checkpoint_files(str(run))[2] + ".data-00000-of-00001")
+
+    def small_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size // 2, size // 2))
+
+    proc = subprocess.run([sys.executable, "-m", "tfgan_suite.train", *TOY,
+                           f"--model_dir={run}", "--train_steps=4", "--save_every=2"],
+                          cwd=REPO, capture_output=True, text=True, preexec_fn=small_disk,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), timeout=300)
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    message = proc.stderr.strip().splitlines()[-1]
+    assert "could not save checkpoint ckpt-4" in message and "File too large" in message
+    assert message.endswith(os.path.join(str(run), "checkpoints", "ckpt-2"))
+    assert sorted(os.listdir(run / "checkpoints")) == [
+        "checkpoint", "ckpt-2.data-00000-of-00001", "ckpt-2.index"]
+    assert _finite(run) == (2, True)
+    assert not (run / md.LOCK).exists()
+
+
+def _poison_generator_loss(monkeypatch, bad_steps):
+    """The GAN's generator loss is NaN while the discriminator's update count
+    (one per step, before G's update) is in ``bad_steps``."""
+    import tensorflow as tf
+
+    from tfgan_suite.models.gan import GAN
+    original = GAN.generator_loss
+
+    def poisoned(self, real, fake, fake_output):
+        loss, logs = original(self, real, fake, fake_output)
+        d_step = tf.cast(self.d_optimizer.iterations, tf.float32)
+        bad = tf.reduce_any(tf.equal(d_step, tf.constant(bad_steps, tf.float32)))
+        return loss * tf.where(bad, float("nan"), 1.0), logs
+
+    monkeypatch.setattr(GAN, "generator_loss", poisoned)
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_skip_step_drops_exactly_the_non_finite_update(monkeypatch, replicas):
+    """--nan_policy=skip_step: a step whose G loss is NaN leaves every G weight,
+    G slot and G iteration count as they were, D still updates, the drop is
+    counted -- on one device and on two mirrored replicas."""
+    import tensorflow as tf
+
+    from tfgan_suite import distribute
+    _poison_generator_loss(monkeypatch, [2.0])
+    strategy = (distribute.make_strategy("mirrored", cpu_replicas=2) if replicas == 2
+                else tf.distribute.OneDeviceStrategy("/cpu:0"))
+    with strategy.scope():
+        model = tfgan_suite.build("gan", (2,), seed=0)
+    model.nan_policy = "skip_step"
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
+    ds = tf.data.Dataset.from_tensors(x).repeat()
+
+    def snapshot():
+        return ([v.numpy().copy() for v in model.g_variables()],
+                [v.numpy().copy() for v in model.g_optimizer.variables],
+                [v.numpy().copy() for v in model.d_variables()])
+
+    model.fit(ds, steps_per_epoch=1, epochs=1, verbose=0)  # step 1: finite
+    g0, slots0, d0 = snapshot()
+    history = model.fit(ds, steps_per_epoch=1, epochs=1, verbose=0).history  # step 2: NaN
+    g1, slots1, d1 = snapshot()
+    for a, b in zip(g0 + slots0, g1 + slots1):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.allclose(a, b) for a, b in zip(d0, d1))
+    assert model.step == 1 and int(model.skipped_updates.numpy()) == 1
+    assert history["skipped_in_a_row"] == [1.0]
+    assert np.isfinite(history["g_loss"][0])  # the dropped loss is not averaged in
+    model.fit(ds, steps_per_epoch=1, epochs=1, verbose=0)  # step 3: finite again
+    g2, _, _ = snapshot()
+    assert model.step == 2 and int(model.g_skipped_in_a_row.numpy()) == 0
+    assert any(not np.allclose(a, b) for a, b in zip(g1, g2))
+
+
+def test_skip_step_run_trains_to_the_end_and_reports_the_drops(flags_parsed, tmp_path,
+                                                               monkeypatch, capsys):
+    _poison_generator_loss(monkeypatch, [3.0, 4.0, 5.0])
+    run = tmp_path / "run"
+    model = _train(flags_parsed, run, "--train_steps=8", "--save_every=4",
+                   "--nan_policy=skip_step")
+    assert model.step == 8 and int(model.skipped_updates.numpy()) == 3
+    assert "Skipped 3 update(s)" in capsys.readouterr().out
+    assert {4, 8} <= set(md.checkpoint_files(str(run)))
+    assert _finite(run) == (8, True)
+
+
+def test_skip_step_stops_after_the_limit_in_a_row(flags_parsed, tmp_path, monkeypatch):
+    _poison_generator_loss(monkeypatch, [float(i) for i in range(3, 40)])
+    with pytest.raises(TrainingError, match=r"diverged at step 2: 4 updates in a row had "
+                                            r"non-finite losses or gradients"):
+        _train(flags_parsed, tmp_path / "run", "--train_steps=20", "--save_every=2",
+               "--nan_policy=skip_step", "--nan_skip_limit=4")
+    assert _finite(tmp_path / "run") == (2, True)

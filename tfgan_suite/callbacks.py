@@ -68,21 +68,48 @@ def save_checked(manager, model, guard=None):
     if not all_finite(model):
         logging.warning("step %d: weights are not finite; checkpoint not saved", model.step)
         return None
-    path = manager.save(checkpoint_number=model.step)
+    try:
+        path = manager.save(checkpoint_number=model.step)
+    except (tf.errors.OpError, OSError) as e:
+        # Raised as TrainingError: Keras would take the OutOfRangeError of a
+        # full disk ("File too large") for the end of the data and go on.
+        from tfgan_suite.errors import TrainingError
+        from tfgan_suite.model_dir import clean_temporaries
+        clean_temporaries(os.path.dirname(manager.directory))
+        reason = str(e).strip().splitlines()[-1].split("; ")[-1][:200]
+        raise TrainingError(
+            f"could not save checkpoint ckpt-{model.step} in {manager.directory}: {reason} "
+            f"(is the disk full?); the latest checkpoint is still "
+            f"{manager.latest_checkpoint}") from None
     logging.info("step %d: saved %s", model.step, path)
     return path
 
 
 class NonFiniteGuard(keras.callbacks.Callback):
-    """Stop training at the first step whose logged losses are not finite
-    (``--nan_policy=stop``); ``diverged`` is then (step, name, value)."""
+    """Stop training when it diverged; ``diverged`` is then (step, name, value).
 
-    def __init__(self):
+    ``--nan_policy=stop``: at the first step whose logged losses are not
+    finite. ``--nan_policy=skip_step``: the model drops such updates itself and
+    logs ``skipped_in_a_row``; the run stops once ``skip_limit`` updates in a
+    row were dropped.
+    """
+
+    def __init__(self, skip_limit=None):
         super().__init__()
+        self.skip_limit = skip_limit
         self.diverged = None
 
     def on_train_batch_end(self, batch, logs=None):
-        for name, value in (logs or {}).items():
+        logs = dict(logs or {})
+        in_a_row = logs.pop("skipped_in_a_row", None)
+        logs.pop("skipped_updates", None)
+        if in_a_row is not None:
+            in_a_row = float(np.asarray(in_a_row).mean())
+            if self.skip_limit and in_a_row >= self.skip_limit:
+                self.diverged = (self.model.step, "skipped_in_a_row", in_a_row)
+                self.model.stop_training = True
+            return
+        for name, value in logs.items():
             value = np.asarray(value, np.float64)
             if not np.all(np.isfinite(value)):
                 self.diverged = (self.model.step, name, float(value.mean()))

@@ -75,6 +75,12 @@ flags.DEFINE_integer("lr_decay_epochs", None, "Epochs of linear decay of the lea
 flags.DEFINE_integer("verbose", None, "Keras progress: 1 bar, 2 one line per epoch, 0 none "
                      "(default: 1 on a terminal, 2 otherwise).", lower_bound=0, upper_bound=2)
 
+flags.DEFINE_enum("nan_policy", "stop", ["stop", "skip_step"], "A non-finite loss: stop "
+                  "the run (keeping the last finite checkpoint), or skip_step: drop that "
+                  "update, count it, and stop after --nan_skip_limit in a row.")
+flags.DEFINE_integer("nan_skip_limit", 20, "--nan_policy=skip_step: dropped updates in a "
+                     "row that stop the run.", lower_bound=1)
+
 DEFAULT_TRAIN_STEPS = 10000
 
 
@@ -272,6 +278,7 @@ def _train(spec, model_dir, lock):
         model = tfgan_suite.build(spec.name, data=source, seed=FLAGS.seed, jit_compile=jit,
                                   steps_per_execution=FLAGS.steps_per_execution, **hparams)
     model.config = config
+    model.nan_policy = FLAGS.nan_policy
     ckpt, manager = md.checkpoint_manager(model, write_dir, FLAGS.keep_checkpoints)
     restored, damaged = md.restore_newest_readable(ckpt, write_dir)
     for name in damaged:
@@ -295,7 +302,7 @@ def _train(spec, model_dir, lock):
                         with_labels="labels" in spec.cls.batch_fields)
 
     # --- callbacks ---------------------------------------------------------------
-    guard = callbacks.NonFiniteGuard()
+    guard = callbacks.NonFiniteGuard(FLAGS.nan_skip_limit)
     cbs = [guard, callbacks.StopAtStep(train_steps),
            callbacks.Checkpointer(manager, FLAGS.save_every, guard)]
     if chief:
@@ -316,13 +323,29 @@ def _train(spec, model_dir, lock):
           f"({replicas} replica(s), batch {batch_size}, k={k}) -> {model_dir}",
           flush=True)
     try:
-        model.fit(ds, epochs=epochs, initial_epoch=start // per_epoch,
-                  steps_per_epoch=per_epoch, callbacks=cbs, verbose=verbose, shuffle=False)
+        while True:
+            model.fit(ds, epochs=epochs, initial_epoch=start // per_epoch,
+                      steps_per_epoch=per_epoch, callbacks=cbs, verbose=verbose,
+                      shuffle=False)
+            start = model.step
+            # Skipped updates (--nan_policy=skip_step) leave steps to make up.
+            if start >= train_steps or guard.diverged or model.stop_training:
+                break
+            epochs = start // per_epoch + math.ceil((train_steps - start) / per_epoch)
     except KeyboardInterrupt as e:
         path = callbacks.save_checked(manager, model) or manager.latest_checkpoint
         how = "Terminated (SIGTERM)" if isinstance(e, Terminated) else "Interrupted"
         print(f"\n{how} at step {model.step}; saved {path}. Re-run to resume.", flush=True)
         raise SystemExit(143 if isinstance(e, Terminated) else 130)
+    skipped = int(model.skipped_updates.numpy())
+    if skipped:
+        print(f"Skipped {skipped} update(s) with non-finite losses or gradients "
+              f"(--nan_policy=skip_step)", flush=True)
+    if guard.diverged and guard.diverged[1] == "skipped_in_a_row":
+        raise TrainingError(
+            f"training diverged at step {guard.diverged[0]}: {FLAGS.nan_skip_limit} updates "
+            f"in a row had non-finite losses or gradients and were skipped; stopped. The "
+            f"latest checkpoint is {manager.latest_checkpoint}")
     if guard.diverged:
         step, name, value = guard.diverged
         raise TrainingError(

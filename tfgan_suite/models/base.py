@@ -69,6 +69,39 @@ def _multi_worker():
             and strategy.extended._in_multi_worker_mode())  # pylint: disable=protected-access
 
 
+def apply_if(optimizer, grads, variables, condition):
+    """``optimizer.apply_gradients`` when ``condition`` (the same on every
+    replica), else nothing: no variable, slot or iteration count changes.
+
+    The optimizer's cross-replica update uses ``merge_call``, which cannot run
+    inside a ``cond`` in a replica context; so the ``cond`` runs in the
+    cross-replica context, each branch calling back into the replicas (the
+    scheme of Keras's ``LossScaleOptimizer``).
+    """
+    grads_and_vars = list(zip(grads, variables))
+    if tf.__internal__.distribute.strategy_supports_no_merge_call():
+        tf.cond(condition, lambda: _apply(optimizer, grads_and_vars),
+                lambda: tf.constant(False))
+        return
+
+    def cross_replica(strategy, condition, grads_and_vars):
+        first = strategy.experimental_local_results(condition)[0]
+
+        def update():
+            strategy.extended.call_for_each_replica(_apply, args=(optimizer, grads_and_vars))
+            return tf.constant(True)
+
+        tf.cond(first, update, lambda: tf.constant(False))
+
+    tf.distribute.get_replica_context().merge_call(cross_replica,
+                                                   args=(condition, grads_and_vars))
+
+
+def _apply(optimizer, grads_and_vars):
+    optimizer.apply_gradients(grads_and_vars)
+    return tf.constant(True)
+
+
 class GANModel(keras.Model):
     """Generator side + discriminator side, k:1 alternating updates."""
 
@@ -109,6 +142,18 @@ class GANModel(keras.Model):
         self.config = {}
         #: Name of the phase ``train_step`` runs (None: the main loop).
         self.phase = None
+        #: "stop": updates are applied as computed (the NonFiniteGuard stops the
+        #: run); "skip_step": an update whose loss or gradients are not finite on
+        #: any replica is dropped and counted (set before training starts).
+        self.nan_policy = "stop"
+        # Dropped updates in all, and in a row for each side (reset by a
+        # finite update of that side).
+        def counter(name):
+            return tf.Variable(0, dtype=tf.int64, trainable=False, name=name,
+                               aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        self.skipped_updates = counter("skipped_updates")
+        self.g_skipped_in_a_row = counter("g_skipped_in_a_row")
+        self.d_skipped_in_a_row = counter("d_skipped_in_a_row")
         # A GAN wrapper has no call(): its networks are built, so is it.
         self.built = True
 
@@ -201,7 +246,10 @@ class GANModel(keras.Model):
         """Everything a checkpoint must hold to resume training exactly."""
         items = {name: getattr(self, name) for name in self.network_names}
         items.update(g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
-                     noise_seed=self.seed_generator.state)
+                     noise_seed=self.seed_generator.state,
+                     skipped_updates=self.skipped_updates,
+                     g_skipped_in_a_row=self.g_skipped_in_a_row,
+                     d_skipped_in_a_row=self.d_skipped_in_a_row)
         items.update(self.extra_checkpoint_items())
         return items
 
@@ -214,7 +262,21 @@ class GANModel(keras.Model):
         # (the loss-scale optimizer's scale, if any, divided by the replicas).
         scale = optimizer.scale_loss(tf.constant(1.0, loss.dtype)) / replica_count()
         grads = tape.gradient(loss, variables, output_gradients=tf.cast(scale, loss.dtype))
-        optimizer.apply_gradients(zip(grads, variables))
+        if self.nan_policy != "skip_step":
+            optimizer.apply_gradients(zip(grads, variables))
+            return
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(t))
+                                for t in [loss] + [g for g in grads if g is not None]])
+        # Every replica must take the same branch: skip when any replica saw a
+        # non-finite value.
+        bad = tf.distribute.get_replica_context().all_reduce(
+            tf.distribute.ReduceOp.SUM, tf.cast(tf.logical_not(finite), tf.float32))
+        ok = tf.equal(bad, 0.0)
+        apply_if(optimizer, grads, variables, ok)
+        self.skipped_updates.assign_add(tf.cast(tf.logical_not(ok), tf.int64))
+        in_a_row = (self.d_skipped_in_a_row if optimizer is self.d_optimizer
+                    else self.g_skipped_in_a_row)
+        in_a_row.assign(tf.where(ok, tf.constant(0, tf.int64), in_a_row + 1))
 
     def unpack(self, data):
         """A dataset element as {field: tensor} by ``batch_fields`` (extra
@@ -266,6 +328,10 @@ class GANModel(keras.Model):
 
     def _results(self):
         results = {m.name: m.result() for m in self.metrics}
+        if self.nan_policy == "skip_step":
+            results["skipped_updates"] = tf.cast(self.skipped_updates, tf.float32)
+            results["skipped_in_a_row"] = tf.cast(
+                tf.maximum(self.g_skipped_in_a_row, self.d_skipped_in_a_row), tf.float32)
         if _multi_worker():
             # Keras reduces train_step outputs across workers with
             # reduce(MEAN, axis=0), which fails on scalars: give it [1] tensors.
@@ -274,7 +340,13 @@ class GANModel(keras.Model):
 
     def _track(self, logs):
         for name, value in logs.items():
-            self._trackers[name].update_state(value)
+            if self.nan_policy == "skip_step":
+                # A dropped update's loss would poison the running mean.
+                finite = tf.reduce_all(tf.math.is_finite(value))
+                value = tf.where(finite, value, tf.zeros_like(value))
+                self._trackers[name].update_state(value, sample_weight=tf.cast(finite, value.dtype))
+            else:
+                self._trackers[name].update_state(value)
 
     # ------------------------------------------------------ what it produces
     def sample_inputs(self, num, seed, data=None):
