@@ -54,6 +54,8 @@ def metadata(model):
 
 
 def _outputs(images):
+    if isinstance(images, dict):  # a signature with its own outputs (e.g. classify)
+        return images
     images = tf.cast(images, tf.float32)
     return {"images": images, "images_uint8": to_uint8(images)}
 
@@ -66,7 +68,7 @@ def build_archive(model, signatures, static_batch=None, with_metadata=True):
     """An ExportArchive of the generator networks with ``signatures`` (each
     returning ``images`` and ``images_uint8``), at a static batch for TFLite."""
     archive = keras.export.ExportArchive()
-    for name in model.generator_networks:
+    for name in model.export_networks:
         archive.track(getattr(model, name))
     for sig in signatures:
         specs = sig.inputs if static_batch is None else sig.static_inputs(static_batch)

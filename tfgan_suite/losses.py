@@ -230,3 +230,55 @@ def self_regularization_loss(x, refined):
     identity): ||R(x) - x||_1 summed over pixels, mean over the batch."""
     diff = tf.abs(tf.cast(refined, tf.float32) - tf.cast(x, tf.float32))
     return tf.reduce_mean(tf.reduce_sum(diff, axis=list(range(1, diff.shape.rank))))
+
+
+# ----------------------------------------------- class, information, semi-supervised
+def class_cross_entropy(labels, logits, mask=None):
+    """Mean sparse softmax cross-entropy of ``logits`` [B, K] for ``labels`` [B].
+
+    With ``mask`` [B] (1 = labelled) the mean runs over the labelled examples
+    only; a batch without any has loss 0 and no gradient (semi-supervised
+    training: unlabelled examples never enter the supervised loss)."""
+    logits = tf.cast(logits, tf.float32)
+    labels = tf.cast(labels, tf.int32)
+    if mask is None:
+        return _mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+    mask = tf.cast(mask, tf.float32)
+    safe = tf.where(mask > 0, labels, tf.zeros_like(labels))
+    per = tf.nn.sparse_softmax_cross_entropy_with_logits(safe, logits) * mask
+    return tf.math.divide_no_nan(tf.reduce_sum(per), tf.reduce_sum(mask))
+
+
+def gaussian_code_nll(code, mean):
+    """Negative log-likelihood (up to a constant) of continuous codes under
+    Q(c|x) = N(mean, 1) per dimension: 0.5 (c - mean)^2 summed over dims."""
+    diff = tf.cast(code, tf.float32) - tf.cast(mean, tf.float32)
+    return _mean(0.5 * tf.reduce_sum(tf.square(diff), axis=-1))
+
+
+def semi_supervised_discriminator_loss(real_logits, fake_logits):
+    """Unsupervised part of the K-class discriminator of Salimans et al. (2016):
+    with Z(x) = sum_k exp(l_k(x)), D(x) = Z / (Z + 1), so log D(x) =
+    lse(l) - softplus(lse(l)) and log(1 - D(x)) = -softplus(lse(l)). Returns
+    -E log D(x) - E log(1 - D(G(z)))."""
+    real_lse = tf.reduce_logsumexp(tf.cast(real_logits, tf.float32), axis=-1)
+    fake_lse = tf.reduce_logsumexp(tf.cast(fake_logits, tf.float32), axis=-1)
+    return _mean(tf.nn.softplus(real_lse) - real_lse) + _mean(tf.nn.softplus(fake_lse))
+
+
+def k_plus_one_discriminator_loss(real_logits, fake_logits):
+    """Unsupervised part with an explicit (K+1)-th "fake" logit (last column):
+    -E log(1 - p_fake(x)) - E log p_fake(G(z))."""
+    real_logits = tf.cast(real_logits, tf.float32)
+    fake_logits = tf.cast(fake_logits, tf.float32)
+    real_lse = tf.reduce_logsumexp(real_logits, axis=-1)
+    real_not_fake = tf.reduce_logsumexp(real_logits[:, :-1], axis=-1) - real_lse
+    fake_is_fake = fake_logits[:, -1] - tf.reduce_logsumexp(fake_logits, axis=-1)
+    return -_mean(real_not_fake) - _mean(fake_is_fake)
+
+
+def feature_matching_loss(real_features, fake_features):
+    """||E f(x) - E f(G(z))||^2 over the batch (Salimans et al. 2016, 3.1)."""
+    diff = (tf.reduce_mean(tf.cast(real_features, tf.float32), axis=0)
+            - tf.reduce_mean(tf.cast(fake_features, tf.float32), axis=0))
+    return tf.reduce_sum(tf.square(diff))

@@ -72,6 +72,10 @@ flags.DEFINE_integer("lr_constant_epochs", None, "Epochs at the initial learning
                      "--lr_constant_steps).", lower_bound=0)
 flags.DEFINE_integer("lr_decay_epochs", None, "Epochs of linear decay of the learning "
                      "rates to 0 (sets --lr_decay_steps).", lower_bound=0)
+flags.DEFINE_integer("num_labeled", None, "Keep the labels of N training examples (balanced "
+                     "over the classes, chosen by --seed, their indices written to "
+                     "model_dir/labeled_indices.json); the others are unlabelled.",
+                     lower_bound=1)
 flags.DEFINE_integer("verbose", None, "Keras progress: 1 bar, 2 one line per epoch, 0 none "
                      "(default: 1 on a terminal, 2 otherwise).", lower_bound=0, upper_bound=2)
 
@@ -127,7 +131,7 @@ def check_resume(model_dir, config):
              if key in old and old.get(key) != new[key]]
     old_data, new_data = old.get("data") or {}, new.get("data") or {}
     diffs += [f"--{key}: {old_data[key]} -> {new_data.get(key)}"
-              for key in ("direction", "split", "toy_mu", "toy_sigma")
+              for key in ("direction", "split", "toy_mu", "toy_sigma", "num_labeled")
               if key in old_data and old_data[key] != new_data.get(key)]
     diffs += [f"--{key}: {old['hparams'][key]} -> {value}"
               for key, value in new["hparams"].items()
@@ -169,7 +173,8 @@ def data_options(dataset_spec):
     return data.DataOptions(dataset=dataset_spec, split=FLAGS.split, data_dir=FLAGS.data_dir,
                             image_size=FLAGS.image_size, channels=FLAGS.channels or None,
                             direction=FLAGS.direction, jitter=FLAGS.jitter,
-                            toy_mu=FLAGS.toy_mu, toy_sigma=FLAGS.toy_sigma)
+                            toy_mu=FLAGS.toy_mu, toy_sigma=FLAGS.toy_sigma,
+                            num_labeled=FLAGS.num_labeled, label_seed=FLAGS.seed)
 
 
 def train():
@@ -292,6 +297,10 @@ def _train(spec, model_dir, lock):
     if chief:
         md.write_config(model_dir, **config)
         write_flags(model_dir, {**hparams, "dataset": dataset_spec, "batch_size": batch_size})
+        if source.labeled is not None:
+            md.atomic_write(os.path.join(model_dir, "labeled_indices.json"), json.dumps(
+                {"num_labeled": len(source.labeled), "seed": FLAGS.seed,
+                 "indices": [int(i) for i in source.labeled]}))
     start = model.step
     if start >= train_steps:
         print(f"{model_dir} is already trained to step {start} (--train_steps={train_steps}).")
@@ -299,7 +308,8 @@ def _train(spec, model_dir, lock):
     cache = {"true": True, "false": False}.get(FLAGS.cache, FLAGS.cache)
     ds = source.dataset(batch_size, disc_steps=k, num_replicas=replicas,
                         seed=FLAGS.seed + start, cache=cache,
-                        with_labels="labels" in spec.cls.batch_fields)
+                        with_labels="labels" in spec.cls.batch_fields,
+                        labeled_stream="labeled_images" in spec.cls.batch_fields)
 
     # --- callbacks ---------------------------------------------------------------
     guard = callbacks.NonFiniteGuard(FLAGS.nan_skip_limit)

@@ -17,6 +17,7 @@ here, before any model is built); ``DataSource.dataset(...)`` gives the batched
 """
 import difflib
 
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
@@ -91,7 +92,7 @@ def load(spec, *, split="train", data_dir=None, image_size=None, channels=None,
                           num_parallel_calls=tf.data.AUTOTUNE)
         return DataSource(spec=spec, kind="image", shape=(size, size, channels),
                           num_examples=len(images), class_names=class_names,
-                          examples=examples, has_labels=True)
+                          examples=examples, has_labels=True, labels=labels)
     if sep and scheme == "folder":
         files, labels, class_names, skipped, reasons = folder.scan(rest)
         log_skipped(spec, skipped, reasons)
@@ -101,6 +102,7 @@ def load(spec, *, split="train", data_dir=None, image_size=None, channels=None,
                           num_examples=len(files), class_names=class_names,
                           examples=folder.make_examples(files, labels, size, channels),
                           has_labels=labels is not None, skipped=skipped,
+                          labels=None if labels is None else np.asarray(labels, np.int32),
                           info=dict(skipped_files=reasons))
     if not tfds_source.is_tfds_name(spec):  # "name", "name/config", "name:version"
         raise _unknown(spec)

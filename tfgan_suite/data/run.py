@@ -26,14 +26,22 @@ class DataOptions:
     jitter: bool = True
     toy_mu: float = 4.0
     toy_sigma: float = 0.5
+    #: Labels kept on the training split (``--num_labeled``; None: all), chosen by
+    #: ``label_seed`` (``--seed``).
+    num_labeled: Optional[int] = None
+    label_seed: int = 0
 
     def load(self, split=None, jitter=None):
         from tfgan_suite import data
-        return data.load(self.dataset, split=split or self.split, data_dir=self.data_dir,
-                         image_size=self.image_size, channels=self.channels,
-                         toy_mu=self.toy_mu, toy_sigma=self.toy_sigma,
-                         jitter=self.jitter if jitter is None else jitter,
-                         swap=self.direction == "b2a")
+        split = split or self.split
+        source = data.load(self.dataset, split=split, data_dir=self.data_dir,
+                           image_size=self.image_size, channels=self.channels,
+                           toy_mu=self.toy_mu, toy_sigma=self.toy_sigma,
+                           jitter=self.jitter if jitter is None else jitter,
+                           swap=self.direction == "b2a")
+        if self.num_labeled and split == self.split:
+            source = source.with_labeled_subset(self.num_labeled, self.label_seed)
+        return source
 
     def to_json(self):
         return dataclasses.asdict(self)

@@ -2,8 +2,11 @@
 import dataclasses
 from typing import Callable, Optional
 
+import numpy as np
 import tensorflow as tf
 from absl import logging
+
+from tfgan_suite.errors import DataError
 
 from tfgan_suite.data.images import to_unit_range
 
@@ -42,6 +45,10 @@ class DataSource:
     domain_sizes: Optional[tuple] = None
     #: Stored size before the random crop to ``shape`` (image-to-image data).
     load_size: Optional[int] = None
+    #: Every example's label in ``examples()`` order, when known without a pass.
+    labels: Optional[np.ndarray] = None
+    #: Indices of the examples that keep their label (``--num_labeled``); None: all.
+    labeled: Optional[np.ndarray] = None
 
     @property
     def num_classes(self):
@@ -74,7 +81,7 @@ class DataSource:
         return self.num_examples // step_batch
 
     def dataset(self, batch_size, *, disc_steps=1, num_replicas=1, shuffle=True,
-                repeat=True, seed=0, cache="auto", with_labels=None):
+                repeat=True, seed=0, cache="auto", with_labels=None, labeled_stream=False):
         """Batched pipeline of ``disc_steps * batch_size`` examples per element.
 
         ``batch_size`` is the *global* minibatch of one discriminator update.
@@ -83,6 +90,12 @@ class DataSource:
         replica r's slice of every minibatch j is exactly the slice a single
         device would use (see ``interleave_for_replicas``). Shapes are static
         (``drop_remainder=True``).
+
+        Image elements are ``images`` or (``images``, ``labels``) with
+        ``with_labels``; ``labeled_stream`` appends a minibatch of labelled
+        examples only (``labeled_images``, ``labeled_labels``) drawn from their
+        own shuffled stream (semi-supervised training: with 100 labels in 60,000
+        a random minibatch would hold almost none).
         """
         step_batch = batch_size * disc_steps
         if self.is_two_domain:
@@ -90,29 +103,14 @@ class DataSource:
         elif self.kind == "vector":
             ds = self.batches(step_batch, seed)
         else:
-            ds = self.examples()
-            element_bytes = max(1, int(tf.TensorShape(self.shape).num_elements()))
-            fits = (self.num_examples or 0) * element_bytes < CACHE_LIMIT_BYTES
-            if cache is True or (cache == "auto" and fits):
-                ds = ds.cache()
-            elif cache not in (False, "auto"):
-                ds = ds.cache(str(cache))
-            if shuffle:
-                buffer = max(1000, SHUFFLE_BUDGET_BYTES // element_bytes)
-                if self.num_examples:
-                    buffer = min(buffer, self.num_examples)
-                ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-            if repeat:
-                ds = ds.repeat()
             labels = self.has_labels if with_labels is None else with_labels
-            if labels:
-                ds = ds.map(lambda x, y: (to_unit_range(x), y),
-                            num_parallel_calls=tf.data.AUTOTUNE)
-            else:
-                ds = ds.map(lambda x, y: to_unit_range(x),
-                            num_parallel_calls=tf.data.AUTOTUNE)
-            ds = ds.batch(step_batch, drop_remainder=True,
-                          num_parallel_calls=tf.data.AUTOTUNE)
+            ds = self._image_stream(self.examples, self.num_examples, step_batch, shuffle,
+                                    repeat, seed, cache, labels)
+            if labeled_stream:
+                labeled = self._image_stream(self.labeled_examples, self.num_labeled,
+                                             step_batch, shuffle, repeat, seed + 1, cache, True)
+                ds = tf.data.Dataset.zip((ds, labeled)).map(
+                    lambda a, b: (*(a if isinstance(a, tuple) else (a,)), *b))
         if num_replicas > 1 and disc_steps > 1:
             ds = ds.map(lambda *t: interleave_for_replicas(t, disc_steps, num_replicas),
                         num_parallel_calls=tf.data.AUTOTUNE)
@@ -122,6 +120,65 @@ class DataSource:
         ds = ds.with_options(options)
         return ds.prefetch(tf.data.AUTOTUNE)
 
+    def _image_stream(self, examples, count, step_batch, shuffle, repeat, seed, cache, labels):
+        ds = examples()
+        element_bytes = max(1, int(tf.TensorShape(self.shape).num_elements()))
+        fits = (count or 0) * element_bytes < CACHE_LIMIT_BYTES
+        if cache is True or (cache == "auto" and fits):
+            ds = ds.cache()
+        elif cache not in (False, "auto"):
+            ds = ds.cache(f"{cache}-labeled" if examples == self.labeled_examples else str(cache))
+        if shuffle:
+            buffer = max(1000, SHUFFLE_BUDGET_BYTES // element_bytes)
+            if count:
+                buffer = min(buffer, count)
+            ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            ds = ds.repeat()
+        if labels:
+            ds = ds.map(lambda x, y: (to_unit_range(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+        else:
+            ds = ds.map(lambda x, y: to_unit_range(x), num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.batch(step_batch, drop_remainder=True, num_parallel_calls=tf.data.AUTOTUNE)
+
+    # -------------------------------------------------------------- labels
+    def label_array(self):
+        """Every example's label (int32, -1 for none), in ``examples()`` order."""
+        if self.labels is not None:
+            return np.asarray(self.labels, np.int32)
+        return np.fromiter((int(y) for _, y in self.examples().as_numpy_iterator()), np.int32)
+
+    @property
+    def num_labeled(self):
+        return self.num_examples if self.labeled is None else len(self.labeled)
+
+    def labeled_examples(self):
+        """(image, label) of the labelled examples only."""
+        if self.labeled is None:
+            return self.examples()
+        keep = tf.constant(np.isin(np.arange(self.num_examples), self.labeled))
+        return self.examples().enumerate().filter(lambda i, e: keep[i]).map(lambda i, e: e)
+
+    def with_labeled_subset(self, num_labeled, seed):
+        """This source keeping ``num_labeled`` labels, balanced over the classes
+        and chosen by ``seed``; every other example is labelled -1 (still used as
+        unlabelled data)."""
+        from tfgan_suite.data.labels import balanced_subset
+        if not self.has_labels:
+            raise DataError(f"--num_labeled: {self.spec} has no labels")
+        labels = self.label_array()
+        indices = balanced_subset(labels, num_labeled, self.num_classes, seed)
+        keep = tf.constant(np.isin(np.arange(len(labels)), indices))
+        examples = self.examples
+
+        def masked():
+            return examples().enumerate().map(
+                lambda i, e: (e[0], tf.where(keep[i], e[1], tf.constant(-1, tf.int32))))
+
+        out = dataclasses.replace(self, examples=masked, labeled=indices,
+                                  labels=np.where(np.isin(np.arange(len(labels)), indices),
+                                                  labels, -1).astype(np.int32))
+        return out
 
     def _prepare(self, ds, count, shuffle, repeat, seed, cache):
         """Cache, shuffle and repeat a dataset of stored (uint8) examples."""

@@ -40,6 +40,7 @@ def source(kind, shape, num=16, seed=0, num_classes=0):
         names = tuple(str(i) for i in range(num_classes))
         return DataSource(spec=spec, kind="image", shape=shape, num_examples=num,
                           class_names=names or None, has_labels=bool(num_classes),
+                          labels=labels if num_classes else None,
                           examples=lambda: tf.data.Dataset.from_tensor_slices(
                               (images, labels)))
     a, b = _images(rng, num, shape), _images(rng, num, shape)

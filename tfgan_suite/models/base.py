@@ -116,6 +116,8 @@ class GANModel(keras.Model):
     #: Networks updated by the generator / discriminator optimizer.
     generator_networks = ("generator",)
     discriminator_networks = ("discriminator",)
+    #: Networks an export holds (None: the generator networks).
+    export_networks = None
     #: Trackers shown in the progress bar and written to TensorBoard.
     metric_names = ("d_loss", "g_loss")
     #: Split the metrics compare with by default ("test": held-out data).
@@ -130,6 +132,8 @@ class GANModel(keras.Model):
         kwargs.setdefault("name", self.model_name or "gan")
         super().__init__(**kwargs)
         self.network_names = tuple(networks)
+        if self.export_networks is None:
+            self.export_networks = self.generator_networks
         for name, network in networks.items():
             setattr(self, name, network)
         self.data_spec = data
@@ -367,6 +371,13 @@ class GANModel(keras.Model):
     def grid_size(self):
         """Samples in a training grid when ``--num_grid`` is not given."""
         return 64
+
+    def requested_grid(self, num, seed, labels=None, traverse=None, class_grid=False):
+        """The ``Grid`` of ``sample --labels`` / ``--traverse`` / ``--class_grid``."""
+        flag = ("--labels" if labels is not None else "--traverse" if traverse is not None
+                else "--class_grid")
+        raise ConfigError(f"{flag}: {self.model_name} is not a conditional model (its "
+                          f"generator takes no class or code)")
 
     def interpolation_grid(self, rows, steps, seed):
         raise ConfigError(f"--interpolate: {self.model_name} has no latent space to walk")

@@ -43,12 +43,15 @@ class EvalBatch:
     was given, measured the same way as the floor a model must beat
     (``identity_*``). ``extra``: per-image values averaged into the result
     under their names (e.g. CycleGAN's cycle-reconstruction errors).
+    ``labels``: the class each generated image was asked to show (conditional
+    models; InfoGAN's categorical code), scored by a classifier of the data.
     """
 
     generated: np.ndarray
     targets: Optional[np.ndarray] = None
     inputs: Optional[np.ndarray] = None
     extra: dict = dataclasses.field(default_factory=dict)
+    labels: Optional[np.ndarray] = None
 
 
 @dataclasses.dataclass

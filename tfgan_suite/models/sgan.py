@@ -1,0 +1,158 @@
+"""Semi-supervised GAN (Salimans et al. 2016, section 5; Odena 2016).
+
+The discriminator is a K-class classifier whose "fake" class is implicit: with
+logits l_1..l_K and Z(x) = sum_k exp(l_k(x)), D(x) = Z(x) / (Z(x) + 1). Its loss
+is the supervised cross-entropy on labelled examples plus the GAN loss on all
+(unlabelled) real examples and on generated ones; ``--sgan_head=k_plus_1``
+uses an explicit (K+1)-way softmax instead. The generator matches the mean of
+D's last hidden features on real and generated data (feature matching, the
+paper's choice for semi-supervised learning; ``--sgan_generator_loss``).
+
+Each train step takes a minibatch of all the training images (their labels are
+not used) and a minibatch of the labelled ones (``--num_labeled=N`` keeps N
+labels, balanced over the classes). ``--unsupervised_weight=0`` trains the same
+network on the labelled examples alone (the supervised baseline).
+
+The product is a classifier: ``classify(images)`` is exported beside the
+generator, and ``evaluate`` reports its held-out ``test_accuracy``.
+"""
+import numpy as np
+import tensorflow as tf
+
+from tfgan_suite import losses
+from tfgan_suite.errors import ConfigError
+from tfgan_suite.hparams import HParam
+from tfgan_suite.models.base import call_frozen
+from tfgan_suite.models.contract import EvalBatch, Signature, uniform_images
+from tfgan_suite.models.noise import NoiseToImageGAN
+from tfgan_suite.networks import conditional as cnets
+from tfgan_suite.registry import register
+
+
+@register("sgan", default_dataset="bundled:mnist",
+          description="Semi-supervised GAN (Salimans et al. 2016): K-class discriminator, "
+                      "feature matching; exports a classifier",
+          defaults=dict(architecture="dcgan"),
+          tiny=dict(g_filters=4, d_filters=4, latent_dim=4))
+class SGAN(NoiseToImageGAN):
+    HPARAMS = (
+        HParam("sgan_head", "k_classes", "K class logits with an implicit fake class "
+               "(D = Z / (Z + 1)), or an explicit (K+1)-way softmax.", "enum",
+               choices=("k_classes", "k_plus_1")),
+        HParam("sgan_generator_loss", "feature_matching", "Generator objective.", "enum",
+               choices=("feature_matching", "non_saturating")),
+        HParam("unsupervised_weight", 1.0, "Weight of the unsupervised GAN loss in D's "
+               "(0: the supervised baseline on the labelled examples alone).", lower=0.0),
+    )
+    data_kinds = ("image",)
+    batch_fields = ("images", "labeled_images", "labeled_labels")
+    metric_names = ("d_loss", "g_loss", "supervised_loss", "unsupervised_loss",
+                    "labeled_accuracy")
+    evaluation_split = "test"
+    export_networks = ("generator", "discriminator")
+
+    @classmethod
+    def data_defaults(cls, data_kind):
+        return {}
+
+    @classmethod
+    def check_data(cls, hp, data):
+        super().check_data(hp, data)
+        if not data.class_names:
+            raise ConfigError(
+                f"--model=sgan learns a classifier, but the dataset gives {data.describe()} "
+                f"without labels; use a labelled dataset (bundled:mnist, folder:PATH with one "
+                f"sub-folder per class, a TFDS dataset with a 'label' feature) and "
+                f"--num_labeled=N to keep N of its labels")
+
+    @classmethod
+    def build_discriminator(cls, hp, data_shape, num_classes=None):
+        return cnets.headed_discriminator(hp, data_shape, {
+            "class_logits": lambda f: cnets.dense(num_classes, hp, "class_logits_dense")(f),
+            "features": None,
+        })
+
+    @classmethod
+    def build_networks(cls, hp, data):
+        k = data.num_classes + (1 if hp["sgan_head"] == "k_plus_1" else 0)
+        return dict(generator=cls.build_generator(hp, data.shape),
+                    discriminator=cls.build_discriminator(hp, data.shape, k))
+
+    @property
+    def num_classes(self):
+        return self.data_spec.num_classes
+
+    def class_logits(self, logits):
+        """The K real-class logits (without the explicit fake logit)."""
+        return logits[:, :self.num_classes]
+
+    def discriminator_loss(self, real, fake, real_output, fake_output):
+        labeled_logits, _ = self.discriminator(real["labeled_images"], training=True)
+        labels = real["labeled_labels"]
+        mask = labels >= 0
+        supervised = losses.class_cross_entropy(labels, labeled_logits, mask)
+        if self.hparams["sgan_head"] == "k_plus_1":
+            unsupervised = losses.k_plus_one_discriminator_loss(real_output[0], fake_output[0])
+        else:
+            unsupervised = losses.semi_supervised_discriminator_loss(real_output[0],
+                                                                     fake_output[0])
+        predicted = tf.argmax(self.class_logits(labeled_logits), -1, output_type=tf.int32)
+        correct = tf.cast(tf.equal(predicted, labels), tf.float32) * tf.cast(mask, tf.float32)
+        accuracy = tf.math.divide_no_nan(tf.reduce_sum(correct),
+                                         tf.reduce_sum(tf.cast(mask, tf.float32)))
+        loss = supervised + self.hparams["unsupervised_weight"] * unsupervised
+        return loss, {"supervised_loss": supervised, "unsupervised_loss": unsupervised,
+                      "labeled_accuracy": accuracy}
+
+    def generator_loss(self, real, fake, fake_output):
+        if self.hparams["sgan_generator_loss"] == "feature_matching":
+            _, real_features = call_frozen(self.discriminator, real["images"])
+            return losses.feature_matching_loss(tf.stop_gradient(real_features),
+                                                fake_output[1]), {}
+        logits = tf.cast(fake_output[0], tf.float32)
+        if self.hparams["sgan_head"] == "k_plus_1":  # -log(1 - p_fake)
+            realness = (tf.reduce_logsumexp(logits[:, :-1], -1)
+                        - tf.reduce_logsumexp(logits, -1))
+            return -tf.reduce_mean(realness), {}
+        # D(G(z)) = Z / (Z + 1): logit of D is lse(l); non-saturating -log D.
+        return losses.non_saturating_generator_loss(tf.reduce_logsumexp(logits, -1)), {}
+
+    # ------------------------------------------------------------- classifier
+    def classify(self, images):
+        """{"probabilities": [B, K], "labels": [B]} of the classifier."""
+        logits, _ = self.discriminator(images, training=False)
+        probabilities = tf.nn.softmax(self.class_logits(tf.cast(logits, tf.float32)), -1)
+        return {"probabilities": probabilities,
+                "labels": tf.argmax(probabilities, -1, output_type=tf.int32)}
+
+    def evaluation_batches(self, source, num, batch_size, seed):
+        """Generated images (for FID etc.) beside the classifier's correctness
+        on as many held-out images (``test_accuracy``)."""
+        self._require_images("evaluate")
+        held_out = source.dataset(batch_size, shuffle=False, repeat=False, with_labels=True)
+        for i, (images, labels) in enumerate(held_out):
+            start = i * batch_size
+            if start >= num:
+                return
+            n = min(batch_size, num - start)
+            predicted = self.classify(images[:n])["labels"].numpy()
+            yield EvalBatch(generated=self.generate(n, seed=seed + i).numpy(),
+                            extra={"test_accuracy": predicted == labels.numpy()[:n]})
+
+    def export_signatures(self):
+        images = [tf.TensorSpec((None, *self.data_spec.shape), tf.float32, name="images")]
+        return super().export_signatures() + [
+            Signature("classify", self.classify, images, draw=uniform_images,
+                      static_inputs=lambda b: [tf.TensorSpec((b, *self.data_spec.shape),
+                                                             tf.float32, name="images")])]
+
+    def export_metadata(self):
+        meta = super().export_metadata()
+        meta["classifier"] = {"signature": "classify", "classes": list(
+            self.data_spec.class_names), "outputs": ["probabilities", "labels"]}
+        return meta
+
+
+def accuracy(model, images, labels):
+    """Fraction of ``images`` the SGAN's classifier labels correctly."""
+    return float(np.mean(model.classify(images)["labels"].numpy() == np.asarray(labels)))
