@@ -26,7 +26,8 @@ SHAPES = {"vector": (2,), "image": (16, 16, 1), "paired": (16, 16, 1),
 def _tiny(name):
     spec = registry.get(name)
     kind = spec.cls.data_kinds[0]
-    source = synthetic.source(kind, SHAPES[kind], num=8, seed=0)
+    source = synthetic.source(kind, SHAPES[kind], num=8, seed=0,
+                              num_classes=3 if spec.cls.needs_labels else 0)
     model = tg.build(name, data=source, seed=0, **spec.tiny)
     run_data = data.RunData(data.DataOptions("synthetic"), train=source,
                             held_out=(source, "train"))
@@ -46,7 +47,7 @@ def test_model_honours_the_contract(name, tmp_path):
 
     # --- training: declared phases, then one step that moves both sides
     k = spec.cls.batches_per_step(model.hparams)
-    ds = source.dataset(4, disc_steps=k, seed=0)
+    ds = source.dataset(4, disc_steps=k, seed=0, fields=model.batch_fields)
     g0 = _weights(model, model.generator_networks)
     d0 = _weights(model, model.discriminator_networks)
     for phase in model.training_phases():
@@ -98,11 +99,19 @@ def test_model_honours_the_contract(name, tmp_path):
     for sig in sigs:
         if sig.draw is not None:
             feed = sig.draw(rng, sig.static_inputs(2))
-            expected = np.asarray(sig.fn(*[feed[s.name] for s in sig.inputs]))
-        else:  # in-graph sampling (generate): scalar inputs
-            feed = {s.name: np.int32(2 if s.name == "num_samples" else 7) for s in sig.inputs}
+            expected = sig.fn(*[feed[s.name] for s in sig.inputs])
+            expected = ({k_: np.asarray(v) for k_, v in expected.items()}
+                        if isinstance(expected, dict) else np.asarray(expected))
+        else:  # in-graph sampling (generate): scalar inputs, -1 = "draw it" (labels)
+            feed = {s.name: np.int32({"num_samples": 2, "seed": 7}.get(s.name, -1))
+                    for s in sig.inputs}
             expected = None
         result = loaded.signatures[sig.name](**{k_: tf.constant(v) for k_, v in feed.items()})
+        assert set(result) == set(sig.outputs), sig.name
+        if "images" not in sig.outputs:  # e.g. a classifier: same outputs as Keras
+            for key, value in expected.items():
+                np.testing.assert_allclose(result[key].numpy(), value, atol=1e-5)
+            continue
         images = result["images"].numpy()
         assert images.shape == (2, *source.shape) and np.abs(images).max() <= 1.0
         assert result["images_uint8"].dtype == tf.uint8

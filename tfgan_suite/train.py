@@ -308,8 +308,7 @@ def _train(spec, model_dir, lock):
     cache = {"true": True, "false": False}.get(FLAGS.cache, FLAGS.cache)
     ds = source.dataset(batch_size, disc_steps=k, num_replicas=replicas,
                         seed=FLAGS.seed + start, cache=cache,
-                        with_labels="labels" in spec.cls.batch_fields,
-                        labeled_stream="labeled_images" in spec.cls.batch_fields)
+                        fields=spec.cls.batch_fields)
 
     # --- callbacks ---------------------------------------------------------------
     guard = callbacks.NonFiniteGuard(FLAGS.nan_skip_limit)

@@ -81,7 +81,8 @@ class DataSource:
         return self.num_examples // step_batch
 
     def dataset(self, batch_size, *, disc_steps=1, num_replicas=1, shuffle=True,
-                repeat=True, seed=0, cache="auto", with_labels=None, labeled_stream=False):
+                repeat=True, seed=0, cache="auto", with_labels=None, labeled_stream=False,
+                fields=None):
         """Batched pipeline of ``disc_steps * batch_size`` examples per element.
 
         ``batch_size`` is the *global* minibatch of one discriminator update.
@@ -95,8 +96,12 @@ class DataSource:
         ``with_labels``; ``labeled_stream`` appends a minibatch of labelled
         examples only (``labeled_images``, ``labeled_labels``) drawn from their
         own shuffled stream (semi-supervised training: with 100 labels in 60,000
-        a random minibatch would hold almost none).
+        a random minibatch would hold almost none). ``fields`` (a model's
+        ``batch_fields``) sets both.
         """
+        if fields is not None:
+            with_labels = "labels" in fields
+            labeled_stream = "labeled_images" in fields
         step_batch = batch_size * disc_steps
         if self.is_two_domain:
             ds = self._two_domain_dataset(step_batch, shuffle, repeat, seed, cache)

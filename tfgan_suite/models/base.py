@@ -111,8 +111,12 @@ class GANModel(keras.Model):
     HPARAMS = OPTIMIZER_HPARAMS
     #: Kinds of data (``DataSpec.kind``) the model trains on.
     data_kinds = ("image",)
-    #: Names of the fields of one training example, in dataset order.
+    #: Names of the fields of one training example, in dataset order: "images",
+    #: "labels" (the data's class ids, -1 where unlabelled), "labeled_images" /
+    #: "labeled_labels" (a second minibatch of labelled examples only).
     batch_fields = ("images",)
+    #: Whether the model needs the data's class labels.
+    needs_labels = False
     #: Networks updated by the generator / discriminator optimizer.
     generator_networks = ("generator",)
     discriminator_networks = ("discriminator",)
@@ -185,6 +189,12 @@ class GANModel(keras.Model):
             raise ConfigError(
                 f"--model={cls.model_name} trains on {' or '.join(cls.data_kinds)} data, but "
                 f"the dataset gives {data.describe()}")
+        if cls.needs_labels and not data.class_names:
+            raise ConfigError(
+                f"--model={cls.model_name} needs class labels, but the dataset gives "
+                f"{data.describe()} without labels; use a labelled dataset: bundled:mnist, "
+                f"bundled:fashion_mnist, folder:PATH with one sub-folder per class, or a "
+                f"TFDS dataset with a 'label' feature (and --num_labeled=N to keep N labels)")
 
     @classmethod
     def build_networks(cls, hp, data):

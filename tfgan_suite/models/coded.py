@@ -325,16 +325,7 @@ class ConditionalGAN(CodedGAN):
 
     HPARAMS = LABEL_HPARAMS
     batch_fields = ("images", "labels")
-
-    @classmethod
-    def check_data(cls, hp, data):
-        super().check_data(hp, data)
-        if not data.class_names:
-            raise ConfigError(
-                f"--model={cls.model_name} is conditional, but the dataset gives "
-                f"{data.describe()} without labels; use a labelled dataset: bundled:mnist, "
-                f"bundled:fashion_mnist, folder:PATH with one sub-folder per class, or a "
-                f"TFDS dataset with a 'label' feature")
+    needs_labels = True
 
     @classmethod
     def codes_for(cls, hp, data):

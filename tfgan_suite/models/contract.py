@@ -64,6 +64,8 @@ class Signature:
     None when it is not converted (e.g. ``generate``, which draws random
     numbers). ``static_inputs(batch)``: the fully static specs TFLite gets.
     ``draw(rng, specs)``: example inputs (int8 calibration, parity checks).
+    ``outputs``: what it returns: images (the exporter adds ``images_uint8``),
+    or ``fn`` returns a dict of these names (e.g. a classifier's).
     """
 
     name: str
@@ -72,6 +74,7 @@ class Signature:
     tflite: Optional[str] = None
     static_inputs: Optional[Callable] = None
     draw: Optional[Callable] = None
+    outputs: tuple = ("images", "images_uint8")
 
 
 @dataclasses.dataclass
@@ -85,8 +88,7 @@ class Phase:
 
 
 def normal_inputs(rng, specs):
-    """N(0, 1) noise for float inputs, uniform class ids below ``spec.shape``'s
-    bound for int inputs (none yet)."""
+    """N(0, 1) noise for every (float) input."""
     return {s.name: rng.standard_normal(s.shape).astype(s.dtype.as_numpy_dtype)
             for s in specs}
 

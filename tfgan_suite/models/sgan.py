@@ -20,7 +20,6 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_suite import losses
-from tfgan_suite.errors import ConfigError
 from tfgan_suite.hparams import HParam
 from tfgan_suite.models.base import call_frozen
 from tfgan_suite.models.contract import EvalBatch, Signature, uniform_images
@@ -46,6 +45,7 @@ class SGAN(NoiseToImageGAN):
     )
     data_kinds = ("image",)
     batch_fields = ("images", "labeled_images", "labeled_labels")
+    needs_labels = True
     metric_names = ("d_loss", "g_loss", "supervised_loss", "unsupervised_loss",
                     "labeled_accuracy")
     evaluation_split = "test"
@@ -54,16 +54,6 @@ class SGAN(NoiseToImageGAN):
     @classmethod
     def data_defaults(cls, data_kind):
         return {}
-
-    @classmethod
-    def check_data(cls, hp, data):
-        super().check_data(hp, data)
-        if not data.class_names:
-            raise ConfigError(
-                f"--model=sgan learns a classifier, but the dataset gives {data.describe()} "
-                f"without labels; use a labelled dataset (bundled:mnist, folder:PATH with one "
-                f"sub-folder per class, a TFDS dataset with a 'label' feature) and "
-                f"--num_labeled=N to keep N of its labels")
 
     @classmethod
     def build_discriminator(cls, hp, data_shape, num_classes=None):
@@ -129,7 +119,8 @@ class SGAN(NoiseToImageGAN):
         """Generated images (for FID etc.) beside the classifier's correctness
         on as many held-out images (``test_accuracy``)."""
         self._require_images("evaluate")
-        held_out = source.dataset(batch_size, shuffle=False, repeat=False, with_labels=True)
+        held_out = source.dataset(batch_size, shuffle=False, repeat=False,
+                                  fields=("images", "labels"))
         for i, (images, labels) in enumerate(held_out):
             start = i * batch_size
             if start >= num:
@@ -143,6 +134,7 @@ class SGAN(NoiseToImageGAN):
         images = [tf.TensorSpec((None, *self.data_spec.shape), tf.float32, name="images")]
         return super().export_signatures() + [
             Signature("classify", self.classify, images, draw=uniform_images,
+                      outputs=("probabilities", "labels"),
                       static_inputs=lambda b: [tf.TensorSpec((b, *self.data_spec.shape),
                                                              tf.float32, name="images")])]
 
