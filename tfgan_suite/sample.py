@@ -18,6 +18,12 @@ translations. ``.png``: the picture; ``.npy``: the raw samples (images in
 ``--interpolate`` walks the latent space of a noise model: ``--num`` rows of
 ``--steps`` images, spherically interpolated between two random points (DCGAN
 section 6.1).
+
+Conditional models (CGAN, ACGAN, InfoGAN)::
+
+    python -m tfgan_suite.sample --model_dir=D --labels=3,3,7 --out=377.png
+    python -m tfgan_suite.sample --model_dir=D --class_grid --num=8 --out=classes.png
+    python -m tfgan_suite.sample --model_dir=D --traverse=continuous:0 --steps=10 --out=t.png
 """
 import os
 
@@ -37,6 +43,13 @@ flags.DEFINE_integer("steps", 10, "Images per interpolation row.", lower_bound=2
 flags.DEFINE_string("input_dir", None, "Folder of images to translate (models that map "
                     "images to images).")
 flags.DEFINE_string("output_dir", None, "Where the results go (same file names).")
+flags.DEFINE_list("labels", None, "Conditional models: the classes to draw, one image "
+                  "each (e.g. 3,3,7).")
+flags.DEFINE_boolean("class_grid", False, "Conditional models: one row per class, --num "
+                     "noise vectors across (default 8).")
+flags.DEFINE_string("traverse", None, "InfoGAN: sweep continuous code NAME (e.g. "
+                    "continuous:0) from -2 to 2 over --steps columns, one row per "
+                    "categorical value.")
 
 
 def write(out, grid):
@@ -96,7 +109,19 @@ def sample_main():
         print(f"Wrote {n} image(s) from {FLAGS.input_dir} ({FLAGS.direction}) into "
               f"{FLAGS.output_dir} (step {model.step} of {FLAGS.model_dir})")
         return
-    if FLAGS.interpolate:
+    if FLAGS.labels is not None or FLAGS.traverse or FLAGS.class_grid:
+        labels = None
+        if FLAGS.labels is not None:
+            try:
+                labels = [int(v) for v in FLAGS.labels]
+            except ValueError:
+                raise ConfigError(f"--labels={','.join(FLAGS.labels)}: give class ids "
+                                  f"(integers)") from None
+        columns = FLAGS.num if FLAGS["num"].present else 8
+        count = FLAGS.steps if FLAGS.traverse else columns
+        grid = model.requested_grid(count, FLAGS.seed, labels=labels,
+                                    traverse=FLAGS.traverse, class_grid=FLAGS.class_grid)
+    elif FLAGS.interpolate:
         grid = model.interpolation_grid(FLAGS.num, FLAGS.steps, FLAGS.seed)
     else:
         options = data.DataOptions.from_config(

@@ -76,6 +76,7 @@ class _Features:
         self.stats.update(out["features"])
         if self.want_probs:
             self.probs.append(out["probs"])
+        return out
 
 
 def accumulate(extractor, batches, num, keep, probs=False):
@@ -138,6 +139,8 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
     fake = _Features(extractor, num_samples if need["keep"] else 0, need["probs"])
     floor = _Features(extractor, 0, False)
     sums, count = {}, 0
+    requested, predicted = [], []
+    classifies = features and getattr(extractor, "num_classes", None) is not None
 
     def add(key, values):
         sums[key] = sums.get(key, 0.0) + float(np.sum(values))
@@ -158,7 +161,10 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
         for key, values in batch.extra.items():
             add(key, np.asarray(values)[:n])
         if features:
-            fake.add(generated)
+            out = fake.add(generated)
+            if batch.labels is not None and classifies:
+                requested.append(np.asarray(batch.labels)[:n])
+                predicted.append(np.argmax(out["probs"], axis=-1))
             if batch.inputs is not None:
                 floor.add(np.asarray(batch.inputs)[:n])
         if count >= num_samples:
@@ -171,6 +177,11 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
     if not features:
         return result
     result.update(extractor=extractor.id, num_fake=count, num_real=count)
+    if requested:  # the domain classifier's verdict on the classes asked for
+        acc = scores.label_accuracy(np.concatenate(requested), np.concatenate(predicted),
+                                    extractor.num_classes)
+        result["label_accuracy"] = {"value": acc["accuracy"], "per_class": acc["per_class"]}
+        result["cluster_accuracy"] = {"value": acc["cluster_accuracy"]}
     if {"fid", "kid", "pr"} & set(metrics):
         mu, sigma, real_feats = real_statistics(extractor, reference, count, batch_size,
                                                 stats_dir, need["keep"], split, seed)

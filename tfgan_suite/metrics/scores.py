@@ -132,3 +132,65 @@ def precision_recall(real_feats, fake_feats, k=3):
     precision = _coverage(fake, real, _kth_neighbour_radii(real, k))
     recall = _coverage(real, fake, _kth_neighbour_radii(fake, k))
     return precision, recall
+
+
+def best_assignment(cost):
+    """Minimum-cost one-to-one assignment of rows to columns of a square
+    ``cost`` matrix (the Hungarian method with potentials, O(n^3)).
+    Returns ``cols`` with row i assigned to column cols[i]."""
+    cost = np.asarray(cost, np.float64)
+    n = cost.shape[0]
+    if cost.shape != (n, n):
+        raise ValueError(f"cost must be square, got {cost.shape}")
+    inf = float("inf")
+    u, v = np.zeros(n + 1), np.zeros(n + 1)
+    match = np.zeros(n + 1, np.int64)  # match[j]: row (1-based) on column j; 0 free
+    way = np.zeros(n + 1, np.int64)
+    for i in range(1, n + 1):
+        match[0], j0 = i, 0
+        minv = np.full(n + 1, inf)
+        used = np.zeros(n + 1, bool)
+        while True:
+            used[j0] = True
+            i0, delta, j1 = match[j0], inf, 0
+            for j in range(1, n + 1):
+                if not used[j]:
+                    cur = cost[i0 - 1, j - 1] - u[i0] - v[j]
+                    if cur < minv[j]:
+                        minv[j], way[j] = cur, j0
+                    if minv[j] < delta:
+                        delta, j1 = minv[j], j
+            for j in range(n + 1):
+                if used[j]:
+                    u[match[j]] += delta
+                    v[j] -= delta
+                else:
+                    minv[j] -= delta
+            j0 = j1
+            if match[j0] == 0:
+                break
+        while j0:
+            j1 = way[j0]
+            match[j0] = match[j1]
+            j0 = j1
+    cols = np.zeros(n, np.int64)
+    for j in range(1, n + 1):
+        cols[match[j] - 1] = j - 1
+    return cols
+
+
+def label_accuracy(requested, predicted, num_classes):
+    """Accuracy of a classifier's ``predicted`` classes against the ``requested``
+    ones: overall, per requested class, and as a clustering (the best one-to-one
+    assignment of requested values to classes, e.g. InfoGAN's categorical code)."""
+    requested = np.asarray(requested, np.int64)
+    predicted = np.asarray(predicted, np.int64)
+    k = int(max(num_classes, requested.max() + 1, predicted.max() + 1))
+    counts = np.zeros((k, k), np.int64)
+    np.add.at(counts, (requested, predicted), 1)
+    per_class = [float(counts[c, c] / counts[c].sum()) if counts[c].sum() else None
+                 for c in range(k)]
+    mapping = best_assignment(-counts)
+    return {"accuracy": float(np.trace(counts) / len(requested)),
+            "per_class": per_class,
+            "cluster_accuracy": float(counts[np.arange(k), mapping].sum() / len(requested))}

@@ -30,10 +30,12 @@ from tfgan_suite.registry import register
 
 
 def q_head(hp, num_categories, num_continuous):
-    """Q's layers on D's features: Dense(128)-BN-LeakyReLU, then the
+    """Q's layers on D's features: Dense(128)-BN-LeakyReLU (BN optional), then the
     categorical logits and the continuous means."""
-    hidden = [layers.Dense(hp["q_hidden_units"], name="q_dense"),
-              layers.BatchNormalization(name="q_bn"), layers.LeakyReLU(0.2, name="q_lrelu")]
+    hidden = [layers.Dense(hp["q_hidden_units"], name="q_dense")]
+    if hp["q_batchnorm"]:
+        hidden.append(layers.BatchNormalization(name="q_bn"))
+    hidden.append(layers.LeakyReLU(0.2, name="q_lrelu"))
 
     def trunk(features):
         x = features
@@ -68,6 +70,7 @@ class InfoGAN(CodedGAN, GAN):
         HParam("info_weight_continuous", 0.1, "lambda of the continuous codes' term.",
                lower=0.0),
         HParam("q_hidden_units", 128, "Units of Q's hidden layer.", "int", lower=1),
+        HParam("q_batchnorm", True, "BatchNorm in Q's hidden layer.", "bool"),
     )
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "mi_categorical",
                     "q_continuous_nll")

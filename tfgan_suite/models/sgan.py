@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_suite import losses
+from tfgan_suite.distribute import gather_global
 from tfgan_suite.hparams import HParam
 from tfgan_suite.models.base import call_frozen
 from tfgan_suite.models.contract import EvalBatch, Signature, uniform_images
@@ -78,7 +79,10 @@ class SGAN(NoiseToImageGAN):
 
     def discriminator_loss(self, real, fake, real_output, fake_output):
         labeled_logits, _ = self.discriminator(real["labeled_images"], training=True)
-        labels = real["labeled_labels"]
+        # Means over the global batch's labelled examples (replicas may hold
+        # different numbers of them).
+        labeled_logits = gather_global(labeled_logits)
+        labels = gather_global(real["labeled_labels"])
         mask = labels >= 0
         supervised = losses.class_cross_entropy(labels, labeled_logits, mask)
         if self.hparams["sgan_head"] == "k_plus_1":
@@ -97,8 +101,11 @@ class SGAN(NoiseToImageGAN):
     def generator_loss(self, real, fake, fake_output):
         if self.hparams["sgan_generator_loss"] == "feature_matching":
             _, real_features = call_frozen(self.discriminator, real["images"])
-            return losses.feature_matching_loss(tf.stop_gradient(real_features),
-                                                fake_output[1]), {}
+            # The squared distance of batch means is not a mean of per-example
+            # terms: take the means over the global batch.
+            return losses.feature_matching_loss(
+                gather_global(tf.stop_gradient(real_features)),
+                gather_global(fake_output[1])), {}
         logits = tf.cast(fake_output[0], tf.float32)
         if self.hparams["sgan_head"] == "k_plus_1":  # -log(1 - p_fake)
             realness = (tf.reduce_logsumexp(logits[:, :-1], -1)
