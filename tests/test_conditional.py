@@ -321,3 +321,45 @@ def test_served_labels_are_checked_and_generate_honours_the_label(tmp_path):
     assert meta["codes"] == [{"name": "labels", "kind": "class", "size": 3,
                               "classes": ["0", "1", "2"]}]
     assert meta["inputs"]["labels"] == {"dtype": "int32", "shape": [None]}
+
+
+def test_rest_client_and_litert_runner_send_the_label(tmp_path):
+    """The REST client against the local TF Serving stand-in of test_export, and
+    the LiteRT runner, both with --label; TFLite float32 matches Keras."""
+    import threading
+    from http.server import HTTPServer
+
+    from test_export import _FakeTFServing  # puts export/serving and export/mobile on the path
+
+    import client_rest
+    import run_tflite
+    from tfgan_suite import exporter
+    model = _build("cgan")
+    exporter.write_saved_model(model, str(tmp_path), "cgan")
+    _FakeTFServing.loaded = tf.saved_model.load(str(tmp_path / "cgan" / "1"))
+    server = HTTPServer(("127.0.0.1", 0), _FakeTFServing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        out = client_rest.main(["--server", url, "--model", "cgan", "--num", "2", "--seed",
+                                "1", "--label", "2", "--out_dir", str(tmp_path / "rest")])
+        with pytest.raises(SystemExit):  # a conditional model without --label
+            client_rest.main(["--server", url, "--model", "cgan", "--num", "1"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    z = np.random.default_rng(1).standard_normal((2, 4)).astype(np.float32)
+    expected = model.generate_from({"z": z, "labels": np.array([2, 2], np.int32)}).numpy()
+    np.testing.assert_allclose(out["images"], expected, atol=1e-5)
+
+    pytest.importorskip("ai_edge_litert")
+    flat = exporter.convert_tflite(model)
+    path = tmp_path / "cgan.tflite"
+    path.write_bytes(flat)
+    images = run_tflite.main(["--model", str(path), "--num", "2", "--seed", "0", "--label",
+                              "1", "--out", str(tmp_path / "grid.png")])
+    rng = np.random.default_rng(0)
+    z = np.stack([rng.standard_normal((1, 4)).astype(np.float32)[0] for _ in range(2)])
+    keras_images = exporter.to_uint8(model.generate_from(
+        {"z": z, "labels": np.array([1, 1], np.int32)})).numpy()
+    assert np.abs(images.astype(int) - keras_images.astype(int)).max() <= 1

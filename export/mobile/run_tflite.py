@@ -3,10 +3,11 @@ r"""Run an exported TFLite generator with LiteRT (the phone runtime, in Python).
     pip install "tfgan-suite[litert]"
     python export/mobile/run_tflite.py --model=exports/tflite/dcgan/1/dcgan.tflite --num=16 --out=tflite.png
     python export/mobile/run_tflite.py --model=exports/tflite/dcgan/1/dcgan_int8.tflite --seed=3 --out=int8.png
+    python export/mobile/run_tflite.py --model=exports/tflite/cgan/1/cgan.tflite --label=7 --out=sevens.png
 
 Loads the model with ``ai_edge_litert.interpreter.Interpreter``, feeds noise
 drawn with NumPy (one call per image: the exported batch is static, 1 by
-default) to its ``serving_default`` signature and writes the ``images_uint8``
+default), and ``--label`` for conditional models, to its ``serving_default`` signature and writes the ``images_uint8``
 outputs as one PNG grid.
 """
 import argparse
@@ -20,16 +21,29 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from client_rest import write_png  # noqa: E402
 
 
-def generate(model_path, num, seed):
+def draw(name, detail, rng, label=None):
+    """One batch of an input: N(0, 1) noise for ``z``, ``label`` for int class
+    inputs (labels, InfoGAN's categorical code), U(-1, 1) for continuous codes."""
+    shape = tuple(detail["shape"])
+    if np.issubdtype(detail["dtype"], np.integer):
+        if label is None:
+            raise SystemExit(f"the model takes class ids ({name!r}): give --label=CLASS")
+        return np.full(shape, label, detail["dtype"])
+    if name == "z":
+        return rng.standard_normal(shape).astype(np.float32)
+    return rng.uniform(-1, 1, shape).astype(np.float32)
+
+
+def generate(model_path, num, seed, label=None):
     from ai_edge_litert.interpreter import Interpreter
     interpreter = Interpreter(model_path=model_path)
     runner = interpreter.get_signature_runner("serving_default")
-    (name, detail), = runner.get_input_details().items()
-    shape = tuple(detail["shape"])
+    details = runner.get_input_details()
     rng = np.random.default_rng(seed)
     images = []
     while len(images) < num:
-        out = runner(**{name: rng.standard_normal(shape).astype(np.float32)})
+        out = runner(**{name: draw(name, detail, rng, label)
+                        for name, detail in sorted(details.items())})
         images.extend(out["images_uint8"])
     return np.stack(images[:num])
 
@@ -50,9 +64,11 @@ def main(argv=None):
     parser.add_argument("--model", required=True)
     parser.add_argument("--num", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--label", type=int, default=None,
+                        help="conditional models: the class of every image")
     parser.add_argument("--out", default="tflite.png")
     args = parser.parse_args(argv)
-    images = generate(args.model, args.num, args.seed)
+    images = generate(args.model, args.num, args.seed, args.label)
     write_png(args.out, grid(images))
     print(f"wrote {args.out}: {len(images)} images of {images.shape[1:]}")
     return images

@@ -3,6 +3,7 @@ r"""REST client for a tfgan_suite generator served by TF Serving.
     python export/serving/client_rest.py --server=http://localhost:8501 --model=dcgan \
         --num=8 --seed=0 --out_dir=served
     python export/serving/client_rest.py --model=dcgan --signature=generate --num=8 --seed=3
+    python export/serving/client_rest.py --model=cgan --label=7 --num=8
 
 ``serving_default`` is sent the noise in TF Serving's row format (one
 ``{"z": [...]}`` instance per image, drawn here with NumPy; the latent size is
@@ -49,13 +50,23 @@ def parse_response(body):
     return {"output": np.asarray(predictions)}
 
 
-def latent_dim(server, model, timeout=60):
-    """The size of ``z`` from TF Serving's model metadata (GET /v1/models/<m>/metadata)."""
+def signature_inputs(server, model, signature="serving_default", timeout=60):
+    """{input name: size of its last dimension (None for [batch] inputs)} of a
+    signature, from TF Serving's model metadata (GET /v1/models/<m>/metadata)."""
     with urllib.request.urlopen(f"{server.rstrip('/')}/v1/models/{model}/metadata",
                                 timeout=timeout) as response:
         meta = json.loads(response.read())
-    sig = meta["metadata"]["signature_def"]["signature_def"]["serving_default"]
-    return int(sig["inputs"]["z"]["tensor_shape"]["dim"][-1]["size"])
+    sig = meta["metadata"]["signature_def"]["signature_def"][signature]
+    out = {}
+    for name, info in sig["inputs"].items():
+        dims = info.get("tensor_shape", {}).get("dim", [])
+        out[name] = int(dims[-1]["size"]) if len(dims) > 1 else None
+    return out
+
+
+def latent_dim(server, model, timeout=60):
+    """The size of ``z`` from TF Serving's model metadata."""
+    return signature_inputs(server, model, timeout=timeout)["z"]
 
 
 def predict(server, model, body, timeout=60):
@@ -92,15 +103,27 @@ def main(argv=None):
                         help="default: asked from the model's metadata signature")
     parser.add_argument("--num", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--label", type=int, default=None,
+                        help="conditional models: the class of every image (generate: "
+                             "-1 or none draws them)")
     parser.add_argument("--out_dir", default="served")
     args = parser.parse_args(argv)
     if args.signature == "generate":
-        body = build_request("generate", {"num_samples": args.num, "seed": args.seed},
-                             columnar=True)
+        inputs = {"num_samples": args.num, "seed": args.seed}
+        if args.label is not None:
+            inputs["label"] = args.label
+        body = build_request("generate", inputs, columnar=True)
     else:
-        latent = args.latent_dim or latent_dim(args.server, args.model)
+        names = {"z": args.latent_dim} if args.latent_dim and args.label is None else \
+            signature_inputs(args.server, args.model)
+        latent = args.latent_dim or names["z"]
         z = np.random.default_rng(args.seed).standard_normal((args.num, latent))
-        body = build_request("serving_default", {"z": z.astype(np.float32)})
+        inputs = {"z": z.astype(np.float32)}
+        if "labels" in names:
+            if args.label is None:
+                parser.error(f"model {args.model} is conditional: give --label=CLASS")
+            inputs["labels"] = np.full(args.num, args.label, np.int32)
+        body = build_request("serving_default", inputs)
     outputs = predict(args.server, args.model, body)
     os.makedirs(args.out_dir, exist_ok=True)
     images = outputs["images_uint8"].reshape((-1,) + outputs["images_uint8"].shape[-3:])
