@@ -274,6 +274,36 @@ def test_evaluate_reports_label_accuracy_by_the_domain_classifier(tmp_path):
     acc = result["label_accuracy"]
     assert 0.0 <= acc["value"] <= 1.0 and len(acc["per_class"]) == 10
     assert result["cluster_accuracy"]["value"] >= acc["value"]
+    intra = result["intra_class_fid"]
+    assert intra["value"] == pytest.approx(np.mean([v for v in intra["per_class"] if v]))
+
+
+def test_intra_class_fid_groups_real_and_generated_images_by_class():
+    from tfgan_suite.metrics import evaluation
+    from tfgan_suite.metrics.stats import FeatureStats
+
+    def extractor(images):  # 2 features: the mean and the std of the pixels
+        feats = np.stack([images.mean((1, 2, 3)), images.std((1, 2, 3))], -1)
+        return {"features": feats.astype(np.float64), "probs": None}
+
+    reference = _source(num=30, classes=3, seed=1)
+    rng = np.random.default_rng(0)
+    fake = {c: rng.normal(c, 0.3, (12, 2)) for c in range(3)}
+    per_class = {}
+    for c, rows in fake.items():
+        per_class[c] = FeatureStats(2)
+        per_class[c].update(rows)
+    got = evaluation.intra_class_fid(extractor, reference, per_class, batch_size=10)
+    images, labels = next(iter(reference.dataset(30, shuffle=False,
+                                                 fields=("images", "labels"))))
+    real = extractor(images.numpy())["features"]
+    expected = []
+    for c in range(3):
+        r = real[labels.numpy() == c]
+        expected.append(scores.frechet_distance(fake[c].mean(0), np.cov(fake[c], rowvar=False),
+                                                r.mean(0), np.cov(r, rowvar=False)))
+    np.testing.assert_allclose(got["per_class"], expected, rtol=1e-6)
+    assert got["value"] == pytest.approx(np.mean(expected))
 
 
 def test_requested_grids_labels_classes_and_traversal():

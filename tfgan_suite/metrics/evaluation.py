@@ -115,6 +115,38 @@ def real_statistics(extractor, source, num, batch_size=200, stats_dir=DEFAULT_ST
     return stats.mean, stats.cov, (stats.features if keep else None)
 
 
+def intra_class_fid(extractor, reference, per_class, batch_size=200, seed=0):
+    """Mean over classes of the Frechet distance between the images generated
+    for a class and the real images of that class ({"value", "per_class"}), or
+    None when the reference data has no labels. Classes with fewer than 2
+    images on either side are left out."""
+    if not reference.has_labels:
+        return None
+    real = {}
+    ds = reference.dataset(batch_size, shuffle=False, repeat=False, seed=seed,
+                           fields=("images", "labels"))
+    wanted = sum(s.count for s in per_class.values())
+    seen = 0
+    for images, labels in ds:
+        out = extractor(images.numpy())
+        labels = labels.numpy()
+        for c in per_class:
+            rows = out["features"][labels == c]
+            if len(rows):
+                real.setdefault(c, FeatureStats(rows.shape[1])).update(rows)
+        seen += len(labels)
+        if seen >= wanted:
+            break
+    values = {}
+    for c, fake in sorted(per_class.items()):
+        if fake.count >= 2 and c in real and real[c].count >= 2:
+            values[c] = scores.frechet_distance(fake.mean, fake.cov, real[c].mean, real[c].cov)
+    if not values:
+        return None
+    return {"value": float(np.mean(list(values.values()))),
+            "per_class": [values.get(c) for c in range(max(values) + 1)]}
+
+
 def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batch_size=200,
              seed=0, stats_dir=DEFAULT_STATS_DIR, split="train", kid_subset_size=1000,
              pr_k=3):
@@ -139,8 +171,9 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
     fake = _Features(extractor, num_samples if need["keep"] else 0, need["probs"])
     floor = _Features(extractor, 0, False)
     sums, count = {}, 0
-    requested, predicted = [], []
+    requested, predicted, as_classes = [], [], True
     classifies = features and getattr(extractor, "num_classes", None) is not None
+    per_class = {}  # class -> FeatureStats of the images generated for it
 
     def add(key, values):
         sums[key] = sums.get(key, 0.0) + float(np.sum(values))
@@ -163,8 +196,14 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
         if features:
             out = fake.add(generated)
             if batch.labels is not None and classifies:
-                requested.append(np.asarray(batch.labels)[:n])
+                labels = np.asarray(batch.labels)[:n]
+                requested.append(labels)
                 predicted.append(np.argmax(out["probs"], axis=-1))
+                as_classes = batch.labels_are_classes
+                if as_classes:
+                    for c in np.unique(labels):
+                        per_class.setdefault(int(c), FeatureStats(out["features"].shape[1]))
+                        per_class[int(c)].update(out["features"][labels == c])
             if batch.inputs is not None:
                 floor.add(np.asarray(batch.inputs)[:n])
         if count >= num_samples:
@@ -180,7 +219,12 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
     if requested:  # the domain classifier's verdict on the classes asked for
         acc = scores.label_accuracy(np.concatenate(requested), np.concatenate(predicted),
                                     extractor.num_classes)
-        result["label_accuracy"] = {"value": acc["accuracy"], "per_class": acc["per_class"]}
+        if as_classes:
+            result["label_accuracy"] = {"value": acc["accuracy"],
+                                        "per_class": acc["per_class"]}
+            intra = intra_class_fid(extractor, reference, per_class, batch_size, seed)
+            if intra is not None:
+                result["intra_class_fid"] = intra
         result["cluster_accuracy"] = {"value": acc["cluster_accuracy"]}
     if {"fid", "kid", "pr"} & set(metrics):
         mu, sigma, real_feats = real_statistics(extractor, reference, count, batch_size,

@@ -232,8 +232,9 @@ class CodedGAN(NoiseToImageGAN):
             inputs = {"z": rng.standard_normal((n, self.latent_dim)).astype("float32")}
             for c in self.codes:
                 inputs[c.name] = c.draw(rng, n)
-            labels = inputs[self.class_code.name]
-            yield EvalBatch(generated=np.asarray(self.generate_from(inputs)), labels=labels)
+            code = self.class_code
+            yield EvalBatch(generated=np.asarray(self.generate_from(inputs)),
+                            labels=inputs[code.name], labels_are_classes=code.name == "labels")
 
     # ------------------------------------------------------------------ export
     #: Whether the export checks class ids in the graph (off for TFLite, whose

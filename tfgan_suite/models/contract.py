@@ -52,6 +52,9 @@ class EvalBatch:
     inputs: Optional[np.ndarray] = None
     extra: dict = dataclasses.field(default_factory=dict)
     labels: Optional[np.ndarray] = None
+    #: Whether ``labels`` are the data's classes (label accuracy, intra-class
+    #: FID) or only a grouping (InfoGAN's code: clustering accuracy).
+    labels_are_classes: bool = True
 
 
 @dataclasses.dataclass
