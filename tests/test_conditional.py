@@ -393,3 +393,32 @@ def test_rest_client_and_litert_runner_send_the_label(tmp_path):
     keras_images = exporter.to_uint8(model.generate_from(
         {"z": z, "labels": np.array([1, 1], np.int32)})).numpy()
     assert np.abs(images.astype(int) - keras_images.astype(int)).max() <= 1
+
+
+def test_cli_num_labeled_indices_resume_check_and_sample_labels(flags_parsed, tmp_path):
+    from tfgan_suite import sample, train
+    tiny = ["--dataset=bundled:mnist", "--batch_size=8", "--train_steps=2", "--save_every=2",
+            "--sample_every=0", "--g_filters=4", "--d_filters=4", "--latent_dim=4",
+            "--nojit_compile", "--verbose=0"]
+    run = tmp_path / "sgan"
+    flags_parsed(["--model=sgan", f"--model_dir={run}", "--num_labeled=20", "--seed=3", *tiny])
+    train.train()
+    saved = json.loads((run / "labeled_indices.json").read_text())
+    labels = np.asarray(data.load("bundled:mnist").labels)
+    assert saved["num_labeled"] == 20 and len(saved["indices"]) == 20
+    assert np.bincount(labels[saved["indices"]], minlength=10).tolist() == [2] * 10
+    flags_parsed(["--model=sgan", f"--model_dir={run}", "--num_labeled=30", "--seed=3",
+                  *tiny[:-4], "--train_steps=4", *tiny[-4:]])
+    with pytest.raises(ConfigError, match=r"--num_labeled: 20 -> 30"):
+        train.train()
+
+    run = tmp_path / "cgan"
+    flags_parsed(["--model=cgan", f"--model_dir={run}", *tiny])
+    train.train()
+    out = tmp_path / "377.png"
+    flags_parsed([f"--model_dir={run}", "--labels=3,3,7", f"--out={out}"])
+    sample.sample_main()
+    assert tf.io.decode_png(out.read_bytes()).shape[:2] == (28 + 4, 3 * 30 + 2)  # one row
+    flags_parsed([f"--model_dir={run}", "--traverse=continuous:0", f"--out={out}"])
+    with pytest.raises(ConfigError, match="--traverse=continuous:0: cgan has no continuous"):
+        sample.sample_main()

@@ -13,7 +13,12 @@ from conftest import random_images, run_cli, write_png
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
 
 
-def test_cyclegan_cli_train_resume_translate_export(tmp_path):
+def test_cyclegan_cli_train_resume_translate_export(tmp_path, flags_parsed):
+    """Training and resuming run as processes; sample and export run their
+    command's main function in this process (the same code after flag
+    parsing, without three more TensorFlow start-ups)."""
+    import tfgan_suite.export  # noqa: F401  (defines its flags)
+    from tfgan_suite import export, sample
     run_dir = tmp_path / "run"
     common = ["--flagfile=flags/cyclegan_sneakers2boots_quick.cfg", f"--model_dir={run_dir}",
               "--g_filters=4", "--d_filters=4", "--resnet_blocks=1", "--batch_size=2",
@@ -34,9 +39,9 @@ def test_cyclegan_cli_train_resume_translate_export(tmp_path):
     write_png(inputs / "sub" / "b.png", random_images(1, 44, seed=2)[0])
     for direction in ("a2b", "b2a"):
         out = tmp_path / f"out_{direction}"
-        r = run_cli("sample", f"--model_dir={run_dir}", f"--input_dir={inputs}",
-                    f"--output_dir={out}", f"--direction={direction}")
-        assert r.returncode == 0, r.stderr[-2000:]
+        flags_parsed([f"--model_dir={run_dir}", f"--input_dir={inputs}",
+                      f"--output_dir={out}", f"--direction={direction}"])
+        sample.sample_main()
         shapes = {p: tf.io.decode_png(tf.io.read_file(str(out / p))).shape
                   for p in ("a.png", "sub/b.png")}
         assert shapes == {"a.png": (30, 30, 1), "sub/b.png": (44, 44, 1)}
@@ -44,9 +49,9 @@ def test_cyclegan_cli_train_resume_translate_export(tmp_path):
     # export: SavedModel with both directions, TFLite per direction
     export_dir = tmp_path / "export"
     # (TFLite of both directions, with parity: tests/test_contract.py)
-    r = run_cli("export", f"--model_dir={run_dir}", f"--export_dir={export_dir}",
-                "--name=shoes", "--formats=saved_model")
-    assert r.returncode == 0, r.stderr[-2000:]
+    flags_parsed([f"--model_dir={run_dir}", f"--export_dir={export_dir}", "--name=shoes",
+                  "--formats=saved_model"])
+    export.export_main()
     loaded = tf.saved_model.load(str(export_dir / "shoes" / "1"))
     assert set(loaded.signatures) == {"serving_default", "translate_b2a", "metadata"}
     model = tg.load_model(str(run_dir))

@@ -194,7 +194,7 @@ class CodedGAN(NoiseToImageGAN):
                                   f"{code.size} classes ({', '.join(self._class_names(code))})")
             inputs = self.sample_inputs(len(labels), seed, labels=labels)
             names = self._class_names(code)
-            return Grid(np.asarray(self.generate_from(inputs)),
+            return Grid(np.asarray(self.generate_from(inputs)), cols=len(labels),
                         caption=f"labels {', '.join(names[v] for v in labels)}")
         if traverse is not None:
             return self.traversal_grid(traverse, num, seed)
