@@ -59,15 +59,23 @@ def test_num_labeled_is_balanced_repeatable_and_keeps_every_example():
 
 
 def test_labeled_stream_delivers_only_labelled_examples():
-    options = data.DataOptions("bundled:mnist", num_labeled=10, label_seed=0)
-    source = options.load()
-    ds = source.dataset(16, seed=0, fields=("images", "labeled_images", "labeled_labels"))
-    images, labeled_images, labeled_labels = next(iter(ds))
-    assert images.shape == labeled_images.shape == (16, 28, 28, 1)
-    assert set(labeled_labels.numpy().tolist()) <= set(range(10))
-    truth = {i: y for i, y in zip(source.labeled, np.asarray(
-        data.load("bundled:mnist").labels)[source.labeled])}
-    assert sorted(set(truth.values())) == list(range(10))
+    source = _source(num=60, classes=3).with_labeled_subset(6, seed=0)
+    truth = np.asarray(_source(num=60, classes=3).labels)
+    kept = set(source.labeled.tolist())
+    ds = source.dataset(4, seed=0, fields=("images", "labels", "labeled_images",
+                                           "labeled_labels"))
+    seen = set()
+    for images, labels, labeled_images, labeled_labels in ds.take(20):
+        assert images.shape == labeled_images.shape == (4, 16, 16, 1)
+        assert set(labels.numpy().tolist()) <= {-1, 0, 1, 2}  # the main stream: masked
+        assert np.all(labeled_labels.numpy() >= 0)
+        for image, label in zip(labeled_images.numpy(), labeled_labels.numpy()):
+            seen.add((round(float(image.sum()), 3), int(label)))
+    # the labelled stream cycles through exactly the 6 kept examples, with their labels
+    images, labels = next(iter(_source(num=60, classes=3).dataset(
+        60, shuffle=False, fields=("images", "labels"))))
+    expected = {(round(float(images[i].numpy().sum()), 3), int(truth[i])) for i in kept}
+    assert seen == expected and len(kept) == 6
 
 
 def test_a_conditional_model_on_unlabelled_data_names_the_fix():
@@ -396,29 +404,36 @@ def test_rest_client_and_litert_runner_send_the_label(tmp_path):
 
 
 def test_cli_num_labeled_indices_resume_check_and_sample_labels(flags_parsed, tmp_path):
+    from conftest import write_png
     from tfgan_suite import sample, train
-    tiny = ["--dataset=bundled:mnist", "--batch_size=8", "--train_steps=2", "--save_every=2",
-            "--sample_every=0", "--g_filters=4", "--d_filters=4", "--latent_dim=4",
-            "--nojit_compile", "--verbose=0"]
+    rng = np.random.default_rng(0)
+    for c in ("cat", "dog", "owl"):  # folder:PATH with one sub-folder per class
+        for i in range(8):
+            write_png(tmp_path / "data" / c / f"{i}.png", rng.integers(0, 256, (16, 16, 1)))
+    tiny = [f"--dataset=folder:{tmp_path / 'data'}", "--image_size=16", "--channels=1",
+            "--batch_size=4", "--train_steps=2", "--save_every=2", "--sample_every=0",
+            "--g_filters=4", "--d_filters=4", "--latent_dim=4", "--nojit_compile",
+            "--verbose=0"]
     run = tmp_path / "sgan"
-    flags_parsed(["--model=sgan", f"--model_dir={run}", "--num_labeled=20", "--seed=3", *tiny])
+    flags_parsed(["--model=sgan", f"--model_dir={run}", "--num_labeled=6", "--seed=3", *tiny])
     train.train()
     saved = json.loads((run / "labeled_indices.json").read_text())
-    labels = np.asarray(data.load("bundled:mnist").labels)
-    assert saved["num_labeled"] == 20 and len(saved["indices"]) == 20
-    assert np.bincount(labels[saved["indices"]], minlength=10).tolist() == [2] * 10
-    flags_parsed(["--model=sgan", f"--model_dir={run}", "--num_labeled=30", "--seed=3",
-                  *tiny[:-4], "--train_steps=4", *tiny[-4:]])
-    with pytest.raises(ConfigError, match=r"--num_labeled: 20 -> 30"):
+    labels = np.repeat(np.arange(3), 8)  # files sorted by class folder
+    assert saved["num_labeled"] == 6 and len(saved["indices"]) == 6
+    assert np.bincount(labels[saved["indices"]], minlength=3).tolist() == [2, 2, 2]
+    assert json.loads((run / "config.json").read_text())["class_names"] == ["cat", "dog", "owl"]
+    flags_parsed(["--model=sgan", f"--model_dir={run}", "--num_labeled=9", "--seed=3",
+                  *tiny[:-6], "--train_steps=4", *tiny[-5:]])
+    with pytest.raises(ConfigError, match=r"--num_labeled: 6 -> 9"):
         train.train()
 
     run = tmp_path / "cgan"
     flags_parsed(["--model=cgan", f"--model_dir={run}", *tiny])
     train.train()
     out = tmp_path / "377.png"
-    flags_parsed([f"--model_dir={run}", "--labels=3,3,7", f"--out={out}"])
+    flags_parsed([f"--model_dir={run}", "--labels=1,1,2", f"--out={out}"])
     sample.sample_main()
-    assert tf.io.decode_png(out.read_bytes()).shape[:2] == (28 + 4, 3 * 30 + 2)  # one row
+    assert tf.io.decode_png(out.read_bytes()).shape[:2] == (16 + 4, 3 * 18 + 2)  # one row
     flags_parsed([f"--model_dir={run}", "--traverse=continuous:0", f"--out={out}"])
     with pytest.raises(ConfigError, match="--traverse=continuous:0: cgan has no continuous"):
         sample.sample_main()
