@@ -25,7 +25,7 @@ setup(
         "tensorboard",
     ],
     extras_require={
-        "test": ["pytest>=7", "scipy", "ai-edge-litert"],
+        "test": ["pytest>=7", "pytest-xdist", "scipy", "ai-edge-litert"],
         "litert": ["ai-edge-litert"],
     },
     entry_points={
