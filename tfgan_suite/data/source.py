@@ -126,20 +126,12 @@ class DataSource:
         return ds.prefetch(tf.data.AUTOTUNE)
 
     def _image_stream(self, examples, count, step_batch, shuffle, repeat, seed, cache, labels):
-        ds = examples()
+        """Batches of ``examples()`` (uint8 image, label) in [-1, 1], with or
+        without the labels."""
         element_bytes = max(1, int(tf.TensorShape(self.shape).num_elements()))
-        fits = (count or 0) * element_bytes < CACHE_LIMIT_BYTES
-        if cache is True or (cache == "auto" and fits):
-            ds = ds.cache()
-        elif cache not in (False, "auto"):
-            ds = ds.cache(f"{cache}-labeled" if examples == self.labeled_examples else str(cache))
-        if shuffle:
-            buffer = max(1000, SHUFFLE_BUDGET_BYTES // element_bytes)
-            if count:
-                buffer = min(buffer, count)
-            ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-        if repeat:
-            ds = ds.repeat()
+        cache_path = f"{cache}-labeled" if examples == self.labeled_examples else str(cache)
+        ds = _cache_shuffle_repeat(examples(), count, element_bytes, shuffle, repeat, seed,
+                                   cache, cache_path)
         if labels:
             ds = ds.map(lambda x, y: (to_unit_range(x), y), num_parallel_calls=tf.data.AUTOTUNE)
         else:
@@ -161,7 +153,7 @@ class DataSource:
         """(image, label) of the labelled examples only."""
         if self.labeled is None:
             return self.examples()
-        keep = tf.constant(np.isin(np.arange(self.num_examples), self.labeled))
+        keep = tf.constant(self.labels >= 0)  # the masked labels of with_labeled_subset
         return self.examples().enumerate().filter(lambda i, e: keep[i]).map(lambda i, e: e)
 
     def with_labeled_subset(self, num_labeled, seed):
@@ -173,32 +165,22 @@ class DataSource:
             raise DataError(f"--num_labeled: {self.spec} has no labels")
         labels = self.label_array()
         indices = balanced_subset(labels, num_labeled, self.num_classes, seed)
-        keep = tf.constant(np.isin(np.arange(len(labels)), indices))
+        masked_labels = np.full_like(labels, -1)
+        masked_labels[indices] = labels[indices]
+        table = tf.constant(masked_labels)
         examples = self.examples
 
         def masked():
-            return examples().enumerate().map(
-                lambda i, e: (e[0], tf.where(keep[i], e[1], tf.constant(-1, tf.int32))))
+            return examples().enumerate().map(lambda i, e: (e[0], table[i]))
 
-        out = dataclasses.replace(self, examples=masked, labeled=indices,
-                                  labels=np.where(np.isin(np.arange(len(labels)), indices),
-                                                  labels, -1).astype(np.int32))
-        return out
+        return dataclasses.replace(self, examples=masked, labeled=indices, labels=masked_labels)
 
     def _prepare(self, ds, count, shuffle, repeat, seed, cache):
-        """Cache, shuffle and repeat a dataset of stored (uint8) examples."""
+        """Cache, shuffle and repeat a dataset of stored (uint8) image pairs."""
         size = self.load_size or self.shape[0]
         element_bytes = max(1, size * size * self.shape[-1] * 2)
-        fits = (count or 0) * element_bytes < CACHE_LIMIT_BYTES
-        if cache is True or (cache == "auto" and fits):
-            ds = ds.cache()
-        elif cache not in (False, "auto"):
-            ds = ds.cache(f"{cache}-{seed}")
-        if shuffle:
-            buffer = max(1000, SHUFFLE_BUDGET_BYTES // element_bytes)
-            ds = ds.shuffle(min(buffer, count) if count else buffer, seed=seed,
-                            reshuffle_each_iteration=True)
-        return ds.repeat() if repeat else ds
+        return _cache_shuffle_repeat(ds, count, element_bytes, shuffle, repeat, seed, cache,
+                                     f"{cache}-{seed}")
 
     def _augment(self, images, seed_ds, augment):
         """Map a dataset of uint8 tuples to float [-1, 1] at ``shape``: random
@@ -260,6 +242,22 @@ class DataSource:
             count = self.domain_sizes[index]
         return DataSource(spec=f"{self.spec}#{which}", kind="image", shape=self.shape,
                           num_examples=count, examples=examples, info=dict(self.info))
+
+
+def _cache_shuffle_repeat(ds, count, element_bytes, shuffle, repeat, seed, cache, cache_path):
+    """Cache (in memory when ``count`` elements of ``element_bytes`` fit under
+    CACHE_LIMIT_BYTES with ``cache="auto"``, or in ``cache_path`` when ``cache``
+    is a path), shuffle within SHUFFLE_BUDGET_BYTES, repeat."""
+    fits = (count or 0) * element_bytes < CACHE_LIMIT_BYTES
+    if cache is True or (cache == "auto" and fits):
+        ds = ds.cache()
+    elif cache not in (False, "auto"):
+        ds = ds.cache(cache_path)
+    if shuffle:
+        buffer = max(1000, SHUFFLE_BUDGET_BYTES // element_bytes)
+        ds = ds.shuffle(min(buffer, count) if count else buffer, seed=seed,
+                        reshuffle_each_iteration=True)
+    return ds.repeat() if repeat else ds
 
 
 def interleave_for_replicas(tensors, disc_steps, num_replicas):

@@ -18,6 +18,7 @@ log 10 = 2.30) and ``q_continuous_nll``.
 """
 import math
 
+import keras
 import tensorflow as tf
 from keras import layers
 
@@ -29,29 +30,15 @@ from tfgan_suite.networks import conditional as cnets
 from tfgan_suite.registry import register
 
 
-def q_head(hp, num_categories, num_continuous):
-    """Q's layers on D's features: Dense(128)-BN-LeakyReLU (BN optional), then the
+def q_outputs(hp, features, num_categories, num_continuous):
+    """Q on D's features: Dense(128)-BN-LeakyReLU (BN optional), then the
     categorical logits and the continuous means."""
-    hidden = [layers.Dense(hp["q_hidden_units"], name="q_dense")]
+    x = layers.Dense(hp["q_hidden_units"], name="q_dense")(features)
     if hp["q_batchnorm"]:
-        hidden.append(layers.BatchNormalization(name="q_bn"))
-    hidden.append(layers.LeakyReLU(0.2, name="q_lrelu"))
-
-    def trunk(features):
-        x = features
-        for layer in hidden:
-            x = layer(x)
-        return x
-
-    cache = {}
-
-    def shared(features):
-        if "x" not in cache:
-            cache["x"] = trunk(features)
-        return cache["x"]
-
-    return (lambda f: layers.Dense(num_categories, name="q_categorical")(shared(f)),
-            lambda f: layers.Dense(num_continuous, name="q_continuous")(shared(f)))
+        x = layers.BatchNormalization(name="q_bn")(x)
+    x = layers.LeakyReLU(0.2, name="q_lrelu")(x)
+    return (layers.Dense(num_categories, name="q_categorical")(x),
+            layers.Dense(num_continuous, name="q_continuous")(x))
 
 
 @register("infogan", default_dataset="bundled:mnist",
@@ -84,12 +71,14 @@ class InfoGAN(CodedGAN, GAN):
 
     @classmethod
     def build_discriminator(cls, hp, data):
-        categorical, continuous = q_head(hp, hp["num_categories"], max(1, hp["num_continuous"]))
-        return cnets.headed_discriminator(hp, data.shape, {
-            "logit": lambda f: cnets.dense(1, hp, "logit_dense")(f),
-            "q_categorical": categorical,
-            "q_continuous": continuous,
-        })
+        image = keras.Input(tuple(data.shape), name="images")
+        features = cnets.discriminator_features(hp, data.shape)(image)
+        logit = cnets.dense(1, hp, "logit_dense")(features)
+        categorical, continuous = q_outputs(hp, features, hp["num_categories"],
+                                            max(1, hp["num_continuous"]))
+        outputs = [cnets.f32(logit, "logit_out"), cnets.f32(categorical, "q_categorical_out"),
+                   cnets.f32(continuous, "q_continuous_out")]
+        return keras.Model(image, outputs, name="discriminator")
 
     def information_loss(self, fake, fake_output):
         """(lambda-weighted -L_I without the constant H(c), logs)."""

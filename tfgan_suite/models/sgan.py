@@ -16,7 +16,6 @@ network on the labelled examples alone (the supervised baseline).
 The product is a classifier: ``classify(images)`` is exported beside the
 generator, and ``evaluate`` reports its held-out ``test_accuracy``.
 """
-import numpy as np
 import tensorflow as tf
 
 from tfgan_suite import losses
@@ -151,7 +150,3 @@ class SGAN(NoiseToImageGAN):
             self.data_spec.class_names), "outputs": ["probabilities", "labels"]}
         return meta
 
-
-def accuracy(model, images, labels):
-    """Fraction of ``images`` the SGAN's classifier labels correctly."""
-    return float(np.mean(model.classify(images)["labels"].numpy() == np.asarray(labels)))

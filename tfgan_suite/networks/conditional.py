@@ -59,7 +59,7 @@ class LabelMaps(layers.Layer):
         return {**super().get_config(), "height": self.height, "width": self.width}
 
 
-def label_input(num_classes, name="labels"):
+def label_input(name="labels"):
     return keras.Input((), dtype="int32", name=name)
 
 
@@ -124,7 +124,7 @@ def concat_discriminator(hp, data_shape, num_classes):
     """CGAN's D: (image, labels) -> logit, the label as one-hot maps beside the
     image channels (DCGAN) or one-hot beside the flattened image (MLP)."""
     image = keras.Input(tuple(data_shape), name="images")
-    labels = label_input(num_classes)
+    labels = label_input()
     onehot = OneHot(num_classes, name="labels_onehot")(labels)
     if hp["architecture"] == "dcgan":
         h, w, c = data_shape
@@ -145,7 +145,7 @@ def concat_discriminator(hp, data_shape, num_classes):
 def projection_discriminator(hp, data_shape, num_classes):
     """D(x, y) = psi(phi(x)) + <embed(y), phi(x)> (Miyato & Koyama 2018)."""
     image = keras.Input(tuple(data_shape), name="images")
-    labels = label_input(num_classes)
+    labels = label_input()
     features = discriminator_features(hp, data_shape)(image)
     unconditional = dense(1, hp, "psi")(features)
     embedded = layers.Reshape((features.shape[-1],), name="class_embedding_flat")(
