@@ -12,7 +12,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_namespace_packages(include=["tfgan_suite", "tfgan_suite.*"]),
-    package_data={"": ["*.gz", "*.md", "*.h5", "*.npz", "*.json"]},
+    package_data={"": ["*.gz", "*.md", "*.h5", "*.npz", "*.json", "*.png", "*.jpg"]},
     install_requires=[
         "tensorflow>=2.21",
         "keras>=3.10",

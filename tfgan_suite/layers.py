@@ -70,3 +70,52 @@ class MinibatchStdDev(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class PixelShuffle(keras.layers.Layer):
+    """Sub-pixel convolution's rearrangement (Shi et al. 2016; SRGAN's
+    upsampling): [N, H, W, C * r^2] -> [N, r H, r W, C], ``tf.nn.depth_to_space``
+    (output pixel (r h + i, r w + j), channel c = input (h, w) channel
+    (i r + j) C + c). TFLite runs it as the builtin ``DEPTH_TO_SPACE``."""
+
+    def __init__(self, block_size=2, **kwargs):
+        super().__init__(**kwargs)
+        self.block_size = int(block_size)
+
+    def call(self, x):
+        import tensorflow as tf
+        return tf.nn.depth_to_space(x, self.block_size)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        r = self.block_size
+        return (n, None if h is None else h * r, None if w is None else w * r, c // (r * r))
+
+    def get_config(self):
+        return {**super().get_config(), "block_size": self.block_size}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class PReLU(keras.layers.Layer):
+    """Parametric ReLU with one learned slope per channel (He et al. 2015),
+    f(x) = max(0, x) + a_c min(0, x), for [..., H, W, C] maps (slopes shared over
+    space, initialised at ``alpha_init``). Written as relu(x) + relu(-x) * (-a)
+    with a of shape [1, 1, C], the form the TFLite converter fuses into its
+    builtin ``PRELU`` (Keras' own PReLU multiplies in the other order and
+    converts to four ops)."""
+
+    def __init__(self, alpha_init=0.25, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha_init = float(alpha_init)
+
+    def build(self, input_shape):
+        self.alpha = self.add_weight(
+            name="alpha", shape=(1,) * (len(input_shape) - 2) + (input_shape[-1],),
+            initializer=keras.initializers.Constant(self.alpha_init))
+
+    def call(self, x):
+        return ops.relu(x) + ops.relu(-x) * ops.negative(ops.cast(self.alpha, x.dtype))
+
+    def get_config(self):
+        return {**super().get_config(), "alpha_init": self.alpha_init}

@@ -47,6 +47,30 @@ class ConstantThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
                     decay_steps=self.decay_steps)
 
 
+#: SRGAN's schedule (declared by the models that use it): 1e-4, then 1e-5.
+LR_DROP_HPARAMS = (
+    HParam("lr_drop_steps", 0, "Steps at the initial learning rates before they are "
+           "multiplied by --lr_drop_factor (0: never; SRGAN: 1e5 of its 2e5).", "int",
+           lower=0),
+    HParam("lr_drop_factor", 0.1, "Factor of the learning-rate drop.", positive=True),
+)
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class StepDrop(keras.optimizers.schedules.LearningRateSchedule):
+    """``lr`` for ``steps`` updates, then ``lr * factor`` (SRGAN: 1e-4 -> 1e-5)."""
+
+    def __init__(self, lr, steps, factor):
+        self.lr, self.steps, self.factor = float(lr), int(steps), float(factor)
+
+    def __call__(self, step):
+        return tf.where(tf.cast(step, tf.int64) < self.steps, tf.constant(self.lr),
+                        tf.constant(self.lr * self.factor))
+
+    def get_config(self):
+        return dict(lr=self.lr, steps=self.steps, factor=self.factor)
+
+
 def make_optimizer(hparams, which, updates=(1, 0), name=None):
     """Optimizer for network ``which`` ("g" or "d") from the hyper-parameters.
 
@@ -62,6 +86,10 @@ def make_optimizer(hparams, which, updates=(1, 0), name=None):
         per_step, before = updates
         lr = ConstantThenLinearDecay(lr, hparams["lr_constant_steps"] * per_step + before,
                                      hparams["lr_decay_steps"] * per_step)
+    elif hparams.get("lr_drop_steps"):
+        per_step, before = updates
+        lr = StepDrop(lr, hparams["lr_drop_steps"] * per_step + before,
+                      hparams["lr_drop_factor"])
     name = name or f"{which}_{kind}"
     if kind == "adam":
         return keras.optimizers.Adam(lr, beta_1=hparams["beta1"], beta_2=hparams["beta2"],

@@ -131,7 +131,8 @@ def check_resume(model_dir, config):
              if key in old and old.get(key) != new[key]]
     old_data, new_data = old.get("data") or {}, new.get("data") or {}
     diffs += [f"--{key}: {old_data[key]} -> {new_data.get(key)}"
-              for key in ("direction", "split", "toy_mu", "toy_sigma", "num_labeled")
+              for key in ("direction", "split", "toy_mu", "toy_sigma", "num_labeled", "view",
+                          "scale")
               if key in old_data and old_data[key] != new_data.get(key)]
     diffs += [f"--{key}: {old['hparams'][key]} -> {value}"
               for key, value in new["hparams"].items()
@@ -168,13 +169,16 @@ def write_flags(model_dir, hparams):
     md.atomic_write(os.path.join(model_dir, "flags.txt"), "\n".join(sorted(set(lines))) + "\n")
 
 
-def data_options(dataset_spec):
+def data_options(dataset_spec, **model_options):
+    """The run's ``DataOptions`` from the flags and the model's own
+    (``model.data_options``: e.g. the super-resolution view and scale)."""
     from tfgan_suite import data
     return data.DataOptions(dataset=dataset_spec, split=FLAGS.split, data_dir=FLAGS.data_dir,
                             image_size=FLAGS.image_size, channels=FLAGS.channels or None,
                             direction=FLAGS.direction, jitter=FLAGS.jitter,
                             toy_mu=FLAGS.toy_mu, toy_sigma=FLAGS.toy_sigma,
-                            num_labeled=FLAGS.num_labeled, label_seed=FLAGS.seed)
+                            num_labeled=FLAGS.num_labeled, label_seed=FLAGS.seed,
+                            **model_options)
 
 
 def train():
@@ -236,7 +240,8 @@ def _train(spec, model_dir, lock):
         keras.mixed_precision.set_global_policy(policy)
 
     dataset_spec = FLAGS.dataset or spec.default_dataset
-    options = data_options(dataset_spec)
+    options = data_options(dataset_spec, **spec.cls.data_options(
+        registry.resolve_hparams(spec.name, overrides)))
     source = options.load()
     run_data = data.RunData(options, train=source)
     hparams = registry.resolve_hparams(spec.name, overrides, source.data_spec)
@@ -293,6 +298,8 @@ def _train(spec, model_dir, lock):
                           f"({'; '.join(damaged)}); use a new --model_dir to start over")
     if restored:
         print(f"Resuming {restored} at step {model.step}", flush=True)
+    else:
+        model.warm_start()  # e.g. SRGAN's generator from an SRResNet run (--init_from)
     # --- files of the run: written once the model and its data are built ------
     if chief:
         md.write_config(model_dir, **config)

@@ -9,6 +9,8 @@
     unpaired:PATH                                 trainA/ trainB/ testA/ testB/
     cycle_gan/horse2zebra, ...                    TFDS CycleGAN sets
     bundled:edges2shoes, bundled:sneakers2boots, bundled:glyphs2mnist   offline tasks
+  super-resolution (HR images at their own size, see ``superres``):
+    bundled:photos, folder:PATH, paired:PATH (LR/ + HR/), div2k
 
 ``load(spec, ...)`` resolves a spec into a ``DataSource`` (checking that it can
 be read: a missing folder, an unknown name or an offline TFDS download fail
@@ -21,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfgan_suite.data import bundled, bundled_tasks, folder, pairs, tfds_source, toy
+from tfgan_suite.data import bundled, bundled_tasks, folder, pairs, superres, tfds_source, toy
 from tfgan_suite.data.images import resize_and_crop, to_channels, to_uint8, to_unit_range
 from tfgan_suite.data.run import DataOptions, RunData
 from tfgan_suite.data.source import DataSource, interleave_for_replicas, log_skipped
@@ -31,7 +33,7 @@ from tfgan_suite.errors import DataError
 SCHEMES = ("folder", "bundled", "toy", "paired", "unpaired")
 EXAMPLES = ("bundled:mnist", "bundled:fashion_mnist", "toy:gaussian1d", "toy:ring8",
             "toy:grid25", "folder:PATH", "paired:PATH", "unpaired:PATH",
-            "bundled:edges2shoes", "bundled:sneakers2boots", "bundled:glyphs2mnist",
+            "bundled:edges2shoes", "bundled:sneakers2boots", "bundled:glyphs2mnist", "bundled:photos",
             "or a TFDS name (mnist, fashion_mnist, cifar10, celeb_a, cycle_gan/horse2zebra, ...)")
 #: Default image size of image-to-image folders and TFDS sets (the papers' 256).
 PAIR_IMAGE_SIZE = 256
@@ -57,17 +59,23 @@ def _check_image_args(image_size, channels):
 
 
 def load(spec, *, split="train", data_dir=None, image_size=None, channels=None,
-         toy_mu=4.0, toy_sigma=0.5, jitter=True, swap=False):
+         toy_mu=4.0, toy_sigma=0.5, jitter=True, swap=False, view=None, scale=4):
     """Resolve dataset ``spec`` into a ``DataSource``.
 
     ``image_size`` / ``channels`` default to the data's own (28 x 28 x 1 for
     MNIST, 64 and RGB for folders of images of any size, 256 and RGB for
     image-to-image folders and TFDS sets). Two-domain data: ``jitter`` stores
     images at 286/256 of ``image_size`` for the random crop; ``swap`` exchanges
-    domains A and B (``--direction=b2a``).
+    domains A and B (``--direction=b2a``). ``view="superres"`` reads the images
+    as high-resolution images at their own size with LR made by ``scale``
+    (``superres``: bundled:photos, folder:PATH, paired:PATH with LR/ and HR/, TFDS).
     """
     _check_image_args(image_size, channels)
     channels = channels or None
+    if view == "superres":
+        return superres.load(spec, split, data_dir, image_size, channels, scale)
+    if view is not None:
+        raise DataError(f"unknown data view {view!r}")
     scheme, sep, rest = spec.partition(":")
     if sep and scheme in SCHEMES and not rest:
         raise DataError(f"--dataset={spec!r}: nothing after '{scheme}:'")

@@ -30,6 +30,10 @@ class DataOptions:
     #: ``label_seed`` (``--seed``).
     num_labeled: Optional[int] = None
     label_seed: int = 0
+    #: How the model reads the images: None (as the spec says), or "superres"
+    #: (HR images at their own size, LR made by ``scale``; ``data.superres``).
+    view: Optional[str] = None
+    scale: int = 4
 
     def load(self, split=None, jitter=None):
         from tfgan_suite import data
@@ -38,7 +42,7 @@ class DataOptions:
                            image_size=self.image_size, channels=self.channels,
                            toy_mu=self.toy_mu, toy_sigma=self.toy_sigma,
                            jitter=self.jitter if jitter is None else jitter,
-                           swap=self.direction == "b2a")
+                           swap=self.direction == "b2a", view=self.view, scale=self.scale)
         if self.num_labeled and split == self.split:
             source = source.with_labeled_subset(self.num_labeled, self.label_seed)
         return source

@@ -49,6 +49,9 @@ class DataSource:
     labels: Optional[np.ndarray] = None
     #: Indices of the examples that keep their label (``--num_labeled``); None: all.
     labeled: Optional[np.ndarray] = None
+    #: "superres": HR / LR size ratio; ``pair_examples()`` gives full (lr, hr)
+    #: uint8 images, ``shape`` is the HR training crop (``data.superres``).
+    scale: Optional[int] = None
 
     @property
     def num_classes(self):
@@ -60,6 +63,9 @@ class DataSource:
             size = f"{self.domain_sizes[0]} A + {self.domain_sizes[1]} B images"
         elif self.kind == "paired":
             size = f"{self.num_examples} pairs"
+        elif self.kind == "superres":
+            size = (f"{self.num_examples} images, random {self.shape[0]}x{self.shape[1]} "
+                    f"HR crops, LR x1/{self.scale}")
         extra = f", {self.num_classes} classes" if self.class_names else ""
         skipped = f", {self.skipped} files skipped" if self.skipped else ""
         return f"{self.spec}: {self.kind} {tuple(self.shape)}, {size}{extra}{skipped}"
@@ -76,8 +82,8 @@ class DataSource:
 
     def steps_per_epoch(self, step_batch):
         """Full batches of ``step_batch`` examples in one pass; None if infinite."""
-        if self.num_examples is None:
-            return None
+        if self.num_examples is None or self.kind == "superres":
+            return None  # super-resolution: an endless stream of random crops
         return self.num_examples // step_batch
 
     def dataset(self, batch_size, *, disc_steps=1, num_replicas=1, shuffle=True,
@@ -105,6 +111,9 @@ class DataSource:
         step_batch = batch_size * disc_steps
         if self.is_two_domain:
             ds = self._two_domain_dataset(step_batch, shuffle, repeat, seed, cache)
+        elif self.kind == "superres":
+            from tfgan_suite.data import superres
+            ds = superres.training_pairs(self, step_batch, shuffle, repeat, seed, cache)
         elif self.kind == "vector":
             ds = self.batches(step_batch, seed)
         else:

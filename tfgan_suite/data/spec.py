@@ -1,7 +1,7 @@
 """``DataSpec``: what a model needs to know about its data to be built."""
 import dataclasses
 
-KINDS = ("image", "vector", "paired", "unpaired")
+KINDS = ("image", "vector", "paired", "unpaired", "superres")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -9,7 +9,8 @@ class DataSpec:
     """The kind, shape and classes of a dataset, as models see it.
 
     ``kind``: "image" (float32 [H, W, C] in [-1, 1]), "vector" ([D], the toy
-    sets), "paired" / "unpaired" (two domains of images of ``shape``).
+    sets), "paired" / "unpaired" (two domains of images of ``shape``),
+    "superres" (LR / HR pairs; ``shape`` is the HR training crop).
     ``class_names``: names of the label classes ((): no labels).
     """
 

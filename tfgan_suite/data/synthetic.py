@@ -18,8 +18,9 @@ def _images(rng, num, shape):
     return np.clip(smooth, 0, 255).astype(np.uint8)
 
 
-def source(kind, shape, num=16, seed=0, num_classes=0):
-    """A ``DataSource`` of ``num`` random examples of ``kind`` and ``shape``."""
+def source(kind, shape, num=16, seed=0, num_classes=0, scale=4):
+    """A ``DataSource`` of ``num`` random examples of ``kind`` and ``shape``
+    ("superres": ``shape`` is the HR crop, LR images ``scale`` x smaller)."""
     rng = np.random.default_rng(seed)
     shape = tuple(int(d) for d in shape)
     spec = f"synthetic:{kind}"
@@ -43,6 +44,13 @@ def source(kind, shape, num=16, seed=0, num_classes=0):
                           labels=labels if num_classes else None,
                           examples=lambda: tf.data.Dataset.from_tensor_slices(
                               (images, labels)))
+    if kind == "superres":  # HR images of 2 x the crop, LR by bicubic x1/scale
+        from tfgan_suite.data import superres
+        hr = _images(rng, num, (2 * shape[0], 2 * shape[1], shape[2]))
+        lr = np.stack([superres.downscale(x, scale).numpy() for x in hr])
+        return DataSource(spec=spec, kind="superres", shape=shape, num_examples=num,
+                          pair_examples=lambda: tf.data.Dataset.from_tensor_slices((lr, hr)),
+                          scale=scale, info=dict(scale=scale))
     a, b = _images(rng, num, shape), _images(rng, num, shape)
     if kind == "paired":
         return DataSource(spec=spec, kind="paired", shape=shape, num_examples=num,

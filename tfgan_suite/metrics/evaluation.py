@@ -175,22 +175,26 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
     classifies = features and getattr(extractor, "num_classes", None) is not None
     per_class = {}  # class -> FeatureStats of the images generated for it
 
+    floor_name = "identity"
+
     def add(key, values):
         sums[key] = sums.get(key, 0.0) + float(np.sum(values))
 
     for batch in model.evaluation_batches(source, num_samples, batch_size, seed):
         generated = np.asarray(batch.generated)[: num_samples - count]
+        floor_name = batch.floor_name
         n = len(generated)
         count += n
         if batch.targets is not None:
             targets = np.asarray(batch.targets)[:n]
             pairs = [("", generated)]
             if batch.inputs is not None:
-                pairs.append(("identity_", np.asarray(batch.inputs)[:n]))
+                pairs.append((batch.floor_name + "_", np.asarray(batch.inputs)[:n]))
+            quality = dict(y_channel=batch.luma, crop=batch.border)
             for prefix, x in pairs:
                 add(prefix + "l1", np.abs(x - targets).mean(axis=tuple(range(1, x.ndim))))
-                add(prefix + "psnr", image_quality.psnr(x, targets))
-                add(prefix + "ssim", image_quality.ssim(x, targets))
+                add(prefix + "psnr", image_quality.psnr(x, targets, **quality))
+                add(prefix + "ssim", image_quality.ssim(x, targets, **quality))
         for key, values in batch.extra.items():
             add(key, np.asarray(values)[:n])
         if features:
@@ -233,7 +237,7 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
         if "fid" in metrics:
             result["fid"] = {"value": scores.frechet_distance(stats.mean, stats.cov, mu, sigma)}
             if floor.stats is not None:
-                result["identity_fid"] = {"value": scores.frechet_distance(
+                result[f"{floor_name}_fid"] = {"value": scores.frechet_distance(
                     floor.stats.mean, floor.stats.cov, mu, sigma)}
         if "kid" in metrics:
             mean, std = scores.kernel_inception_distance(

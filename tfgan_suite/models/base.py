@@ -128,6 +128,9 @@ class GANModel(keras.Model):
     evaluation_split = "train"
     #: What the exported generator does, for its metadata.
     family = "unconditional"
+    #: ``evaluate``'s metrics when ``--metrics`` is not given (feature metrics;
+    #: the paired measures of ``EvalBatch.targets`` are always computed).
+    default_metrics = ("fid", "kid", "is", "pr")
     #: Whether the served generator is random for fixed inputs (e.g. pix2pix's
     #: test-time dropout); TFLite models never are (builtin ops only).
     stochastic_serving = False
@@ -170,6 +173,16 @@ class GANModel(keras.Model):
     def declarations(cls):
         """{name: HParam} of every hyper-parameter the model reads."""
         return hparams_lib.collect(cls)
+
+    @classmethod
+    def data_options(cls, hp):
+        """How the model reads its dataset: ``DataOptions`` fields (e.g. the
+        super-resolution view and its scale); {} reads it as the spec says."""
+        return {}
+
+    def warm_start(self):
+        """Initialise a fresh run from elsewhere (e.g. SRGAN from an SRResNet run:
+        ``--init_from``); called by ``train`` when no checkpoint was restored."""
 
     @classmethod
     def data_defaults(cls, data_kind):

@@ -55,6 +55,13 @@ class EvalBatch:
     #: Whether ``labels`` are the data's classes (label accuracy, intra-class
     #: FID) or only a grouping (InfoGAN's code: clustering accuracy).
     labels_are_classes: bool = True
+    #: Name of the ``inputs`` floor in the results (``<floor_name>_psnr``, ...):
+    #: "identity" for translators, "bicubic" for super-resolution.
+    floor_name: str = "identity"
+    #: PSNR / SSIM on the luma Y (ITU-R BT.601) instead of RGB, with ``border``
+    #: pixels cropped on each side (the super-resolution protocol).
+    luma: bool = False
+    border: int = 0
 
 
 @dataclasses.dataclass

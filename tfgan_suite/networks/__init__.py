@@ -13,6 +13,7 @@ from tfgan_suite.networks.norm import (InferenceDropout, ReflectionPad2D,
 from tfgan_suite.networks.patchgan import patchgan_discriminator, receptive_field
 from tfgan_suite.networks.resnet import (resnet_generator, simgan_discriminator,
                                          simgan_refiner)
+from tfgan_suite.networks.srresnet import srgan_discriminator, srresnet_generator
 from tfgan_suite.networks.unet import unet_depth, unet_generator
 
 ARCHITECTURES = ("mlp", "dcgan")
@@ -33,6 +34,8 @@ __all__ = [
     "set_inference_dropout",
     "simgan_discriminator",
     "simgan_refiner",
+    "srgan_discriminator",
+    "srresnet_generator",
     "unet_depth",
     "unet_generator",
 ]
