@@ -58,7 +58,7 @@ def test_flagfile_loads_its_data_and_passes_the_model_checks(flags_parsed, path,
     spec = registry.get(flags.model)
     overrides = train.hparam_overrides(spec)  # refuses flags the model does not read
     dataset = _stand_in(flags.dataset or spec.default_dataset, tmp_path)
-    options = train.data_options(dataset)
+    options = train.model_data_options(spec, overrides, dataset)
     if tfds_source.is_tfds_name(dataset) and ":" not in dataset:
         monkeypatch.setattr(tfds_source, "can_reach_download_host", lambda timeout=3.0: True)
         options.data_dir = str(tmp_path / "tfds")

@@ -26,7 +26,8 @@ from tfgan_suite.errors import ConfigError  # noqa: E402
 from tfgan_suite.metrics import evaluation  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("metrics", ["fid", "kid", "is", "pr"], "Metrics: fid, kid, is, pr.")
+flags.DEFINE_list("metrics", ["fid", "kid", "is", "pr"], "Feature metrics: fid, kid, is, pr "
+                  "(default: the model's; none for super-resolution, measured by PSNR/SSIM).")
 flags.DEFINE_integer("num_samples", 10000, "Generated (and real) images.", lower_bound=1)
 
 
@@ -38,7 +39,22 @@ def format_table(result):
                 f"{result['num_real']} real" if "extractor" in result else "")
     lines.append(f"{result['num_images']} images of {result['dataset']}/{result['split']}"
                  f"{compared}, step {result['step']}")
-    return "\n".join(lines)
+    return "\n".join(lines + paired_table(result))
+
+
+def paired_table(result, model_name=None):
+    """The paired measures as rows per method (the floor -- bicubic or identity --
+    then the model), shaped like the super-resolution papers' tables."""
+    if "psnr" not in result:
+        return []
+    floors = [k[:-len("_psnr")] for k in result if k.endswith("_psnr")]
+    rows = [(f, f + "_") for f in floors] + [(model_name or result.get("model", "model"), "")]
+    y = " (Y)" if result.get("luma") else ""
+    lines = ["", f"{'method':<14} {'PSNR' + y:>10} {'SSIM' + y:>10}"]
+    for name, prefix in rows:
+        lines.append(f"{name:<14} {result[prefix + 'psnr']['value']:>10.2f} "
+                     f"{result[prefix + 'ssim']['value']:>10.4f}")
+    return lines
 
 
 def run_evaluation():
@@ -56,11 +72,12 @@ def run_evaluation():
     source, split = run_data.split(FLAGS.split if asked else model.evaluation_split,
                                    fallback=not asked)
     model.evaluation_reference(source)  # refuses what the model cannot be measured on
+    metrics = FLAGS.metrics if FLAGS["metrics"].present else list(model.default_metrics)
     extractor = None
-    if set(FLAGS.metrics) & set(evaluation.METRICS):
+    if set(metrics) & set(evaluation.METRICS):
         extractor = evaluation.make_extractor(FLAGS.extractor, options.dataset,
                                               FLAGS.inception_weights, FLAGS.inception_graph)
-    result = evaluation.evaluate(model, source, extractor, FLAGS.metrics, FLAGS.num_samples,
+    result = evaluation.evaluate(model, source, extractor, metrics, FLAGS.num_samples,
                                  FLAGS.eval_batch_size, FLAGS.seed, FLAGS.stats_dir, split)
     md.atomic_write(os.path.join(FLAGS.model_dir, "metrics.json"), json.dumps(result, indent=2))
     print(format_table(result))

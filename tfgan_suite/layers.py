@@ -119,3 +119,68 @@ class PReLU(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "alpha_init": self.alpha_init}
+
+
+def _cubic(t, a=-0.5):
+    """Keys' cubic convolution kernel (a = -0.5, the kernel of tf.image.resize's bicubic)."""
+    t = abs(t)
+    if t <= 1:
+        return (a + 2) * t ** 3 - (a + 3) * t ** 2 + 1
+    if t < 2:
+        return a * t ** 3 - 5 * a * t ** 2 + 8 * a * t - 4 * a
+    return 0.0
+
+
+def bicubic_phase_kernel(scale, channels):
+    """The fixed 5x5 convolution kernel [5, 5, C, scale^2 C] whose outputs,
+    rearranged by depth_to_space(scale), are bicubic upsampling by ``scale``
+    with half-pixel centres (``tf.image.resize(method="bicubic")``): output
+    pixel s i + p samples the input at i + (p + 0.5) / s - 0.5."""
+    import numpy as np
+    taps = np.zeros((scale, 5))  # phase -> weights of input offsets -2..2
+    for p in range(scale):
+        x = (p + 0.5) / scale - 0.5
+        for k, offset in enumerate(range(-2, 3)):
+            taps[p, k] = _cubic(x - offset)
+    kernel = np.zeros((5, 5, channels, scale * scale * channels), np.float32)
+    for py in range(scale):
+        for px in range(scale):
+            w2 = np.outer(taps[py], taps[px])
+            for c in range(channels):
+                kernel[:, :, c, (py * scale + px) * channels + c] = w2
+    return kernel
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class BicubicUpsample(keras.layers.Layer):
+    """Bicubic upsampling by ``scale`` as builtin TFLite ops: a fixed 5x5
+    convolution (one output channel per phase and channel) and depth_to_space.
+    Equal to ``tf.image.resize(method="bicubic")`` (whose ``RESIZE_BICUBIC`` is
+    not a TFLite builtin) at the borders too: like TF, taps falling outside the
+    image get no weight and the others are renormalised (the same convolution of
+    a map of ones, zero-padded, gives each output's weight sum)."""
+
+    def __init__(self, scale=4, **kwargs):
+        super().__init__(trainable=False, **kwargs)
+        self.scale = int(scale)
+
+    def build(self, input_shape):
+        self.channels = int(input_shape[-1])
+        self._kernel = bicubic_phase_kernel(self.scale, self.channels)
+        self._norm_kernel = bicubic_phase_kernel(self.scale, 1)
+
+    def call(self, x):
+        import tensorflow as tf
+        y = tf.nn.conv2d(x, tf.constant(self._kernel, x.dtype), 1, "SAME")
+        total = tf.nn.conv2d(tf.ones_like(x[..., :1]), tf.constant(self._norm_kernel, x.dtype),
+                             1, "SAME")
+        return (tf.nn.depth_to_space(y, self.scale)
+                / tf.nn.depth_to_space(total, self.scale))
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        s = self.scale
+        return (n, None if h is None else h * s, None if w is None else w * s, c)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}

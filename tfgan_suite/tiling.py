@@ -14,7 +14,8 @@ bounded by the window size, whatever the image size:
 When ``context`` is at least the network's receptive-field radius the result
 equals whole-image inference exactly (up to float rounding); with a smaller
 context it differs only near the seams (``tests/test_superres.py`` measures
-both). Images smaller than a window are reflection-padded up to it.
+both). For a fixed-size network (TFLite) images smaller than a window are
+reflection-padded up to it; otherwise a short side is taken whole.
 
 Pure NumPy around ``fn``: the LiteRT runner (``export/mobile/run_tflite.py``)
 uses the same function with an interpreter as ``fn``.
@@ -52,33 +53,39 @@ def _weights(start, window, length, context, overlap, scale):
 
 
 def upscale_tiled(fn, image, scale, window=WINDOW, context=CONTEXT, overlap=OVERLAP,
-                  batch=4):
-    """Apply ``fn`` ([n, window, window, C] float32 -> [n, window*scale, window*scale, C])
-    to ``image`` [H, W, C] in overlapping windows; returns [H*scale, W*scale, C]
-    float32. ``scale`` 1 works for same-size networks."""
+                  batch=4, fixed_size=False):
+    """Apply ``fn`` ([n, h, w, C] float32 -> [n, h*scale, w*scale, C]) to ``image``
+    [H, W, C] in overlapping windows; returns [H*scale, W*scale, C] float32.
+
+    ``fixed_size``: ``fn`` takes exactly ``window`` x ``window`` inputs (TFLite),
+    so an image smaller than a window is reflection-padded up to it (which
+    changes the output near the padded edge); otherwise a side shorter than a
+    window is taken whole. ``scale`` 1 works for same-size networks."""
     image = np.asarray(image, np.float32)
     h, w, c = image.shape
     if window - 2 * context - overlap < 1:
         raise ValueError(f"window {window} too small for context {context} and overlap "
                          f"{overlap}")
-    ph, pw = max(0, window - h), max(0, window - w)
-    if ph or pw:
-        mode = "reflect" if ph < h and pw < w else "edge"
-        image = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode=mode)
+    if fixed_size:
+        ph, pw = max(0, window - h), max(0, window - w)
+        if ph or pw:
+            mode = "reflect" if ph < h and pw < w else "edge"
+            image = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode=mode)
     H, W = image.shape[:2]
+    wh, ww = min(window, H), min(window, W)
     stride = window - 2 * context - overlap
     out = np.zeros((H * scale, W * scale, c), np.float32)
     total = np.zeros((H * scale, W * scale, 1), np.float32)
-    boxes = [(y, x) for y in _starts(H, window, stride) for x in _starts(W, window, stride)]
+    boxes = [(y, x) for y in _starts(H, wh, stride) for x in _starts(W, ww, stride)]
     for i in range(0, len(boxes), batch):
         chunk = boxes[i:i + batch]
-        tiles = np.stack([image[y:y + window, x:x + window] for y, x in chunk])
+        tiles = np.stack([image[y:y + wh, x:x + ww] for y, x in chunk])
         results = np.asarray(fn(tiles), np.float32)
         for (y, x), result in zip(chunk, results):
-            wy = _weights(y, window, H, context, overlap, scale)
-            wx = _weights(x, window, W, context, overlap, scale)
+            wy = _weights(y, wh, H, context, overlap, scale)
+            wx = _weights(x, ww, W, context, overlap, scale)
             weight = (wy[:, None] * wx[None, :])[..., None]
-            ys, xs = slice(y * scale, (y + window) * scale), slice(x * scale, (x + window) * scale)
+            ys, xs = slice(y * scale, (y + wh) * scale), slice(x * scale, (x + ww) * scale)
             out[ys, xs] += result * weight
             total[ys, xs] += weight
     out /= np.maximum(total, 1e-8)

@@ -181,6 +181,13 @@ def data_options(dataset_spec, **model_options):
                             **model_options)
 
 
+def model_data_options(spec, overrides, dataset_spec):
+    """``data_options`` with what the model asks of its data (``data_options``)."""
+    from tfgan_suite import registry
+    return data_options(dataset_spec, **spec.cls.data_options(
+        registry.resolve_hparams(spec.name, overrides)))
+
+
 def train():
     from tfgan_suite import registry
     from tfgan_suite import model_dir as md
@@ -240,8 +247,7 @@ def _train(spec, model_dir, lock):
         keras.mixed_precision.set_global_policy(policy)
 
     dataset_spec = FLAGS.dataset or spec.default_dataset
-    options = data_options(dataset_spec, **spec.cls.data_options(
-        registry.resolve_hparams(spec.name, overrides)))
+    options = model_data_options(spec, overrides, dataset_spec)
     source = options.load()
     run_data = data.RunData(options, train=source)
     hparams = registry.resolve_hparams(spec.name, overrides, source.data_spec)

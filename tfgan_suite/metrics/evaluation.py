@@ -175,7 +175,7 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
     classifies = features and getattr(extractor, "num_classes", None) is not None
     per_class = {}  # class -> FeatureStats of the images generated for it
 
-    floor_name = "identity"
+    floor_name, luma_border = "identity", None
 
     def add(key, values):
         sums[key] = sums.get(key, 0.0) + float(np.sum(values))
@@ -191,6 +191,7 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
             if batch.inputs is not None:
                 pairs.append((batch.floor_name + "_", np.asarray(batch.inputs)[:n]))
             quality = dict(y_channel=batch.luma, crop=batch.border)
+            luma_border = (batch.luma, batch.border)
             for prefix, x in pairs:
                 add(prefix + "l1", np.abs(x - targets).mean(axis=tuple(range(1, x.ndim))))
                 add(prefix + "psnr", image_quality.psnr(x, targets, **quality))
@@ -215,7 +216,9 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
     if count == 0:
         raise ConfigError(f"{source.spec} ({split}) gave nothing to evaluate")
     result = {"dataset": source.spec, "split": split, "num_images": count,
-              "step": model.step}
+              "step": model.step, "model": model.model_name}
+    if luma_border is not None:
+        result.update(luma=luma_border[0], border=luma_border[1])
     result.update({k: {"value": v / count} for k, v in sums.items()})
     if not features:
         return result

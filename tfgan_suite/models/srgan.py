@@ -54,8 +54,7 @@ class SRGAN(SuperResolutionGAN):
     @classmethod
     def build_networks(cls, hp, data):
         return dict(
-            generator=networks.srresnet_generator(data.shape[-1], hp["scale"],
-                                                  hp["num_blocks"], hp["g_filters"]),
+            generator=cls.build_generator(hp, data),
             discriminator=networks.srgan_discriminator(data.shape, hp["d_filters"],
                                                        hp["d_dense_units"]))
 
@@ -86,15 +85,15 @@ class SRGAN(SuperResolutionGAN):
         if not source:
             return
         other = md.load_model(source)
-        if other.generator.count_params() != self.generator.count_params() or any(
-                a.shape != b.shape for a, b in zip(other.generator.weights,
-                                                   self.generator.weights)):
+        keys = ("scale", "num_blocks", "g_filters", "global_skip")
+        theirs = {k: other.hparams.get(k, "none" if k == "global_skip" else None)
+                  for k in keys}
+        mine = {k: self.hparams[k] for k in keys}
+        if theirs != mine or len(other.generator.weights) != len(self.generator.weights):
             raise ConfigError(
-                f"--init_from={source}: its generator ({other.model_name}, scale "
-                f"{other.hparams.get('scale')}, {other.hparams.get('num_blocks')} blocks, "
-                f"{other.hparams.get('g_filters')} filters) does not match this one (scale "
-                f"{self.scale}, {self.hparams['num_blocks']} blocks, "
-                f"{self.hparams['g_filters']} filters)")
+                f"--init_from={source}: its generator ({other.model_name}, "
+                f"{', '.join(f'{k}={v}' for k, v in theirs.items())}) does not match this "
+                f"one ({', '.join(f'{k}={v}' for k, v in mine.items())})")
         for mine, theirs in zip(self.generator.weights, other.generator.weights):
             mine.assign(theirs)
         print(f"Initialised the generator from {source} (step {other.step}); optimizer "

@@ -10,7 +10,7 @@ is empty) and is the initialisation of SRGAN (``--init_from``).
 """
 import tensorflow as tf
 
-from tfgan_suite import networks
+
 from tfgan_suite.models.superres import (SR_DEFAULTS, SR_TINY, SuperResolutionGAN, mse,
                                          psnr_of_mse)
 from tfgan_suite.registry import register
@@ -26,8 +26,7 @@ class SRResNet(SuperResolutionGAN):
 
     @classmethod
     def build_networks(cls, hp, data):
-        return dict(generator=networks.srresnet_generator(
-            data.shape[-1], hp["scale"], hp["num_blocks"], hp["g_filters"]))
+        return dict(generator=cls.build_generator(hp, data))
 
     def train_step(self, data):
         batch = self.unpack(data)

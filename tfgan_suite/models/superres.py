@@ -33,6 +33,10 @@ NUM_BLOCKS = HParam("num_blocks", 16, "Residual blocks of the SRResNet generator
                     lower=1)
 SR_FILTERS = HParam("g_filters", 64, "Channels of the SRResNet generator's convolutions.",
                     "int", lower=1)
+GLOBAL_SKIP = HParam("global_skip", "none", "none: the paper's SRResNet; bicubic (not in "
+                     "the paper): predict a residual over bicubic upscaling, starting from "
+                     "bicubic (trains much faster on a CPU budget).", "enum",
+                     choices=("none", "bicubic"))
 TFLITE_TILE = HParam("tflite_tile", 64, "Input side of the TFLite model (a fixed LR tile; "
                      "its output is scale x larger).", "int", lower=8)
 #: The paper's optimisation: Adam(1e-4, beta1 = 0.9), batch 16 of 96 x 96 HR crops.
@@ -52,7 +56,7 @@ def psnr_of_mse(value):
 class SuperResolutionGAN(GANModel):
     """Base of the models upscaling LR images by ``scale``."""
 
-    HPARAMS = (SCALE, NUM_BLOCKS, SR_FILTERS, TFLITE_TILE)
+    HPARAMS = (SCALE, NUM_BLOCKS, SR_FILTERS, GLOBAL_SKIP, TFLITE_TILE)
     data_kinds = ("superres",)
     batch_fields = ("lr", "hr")
     evaluation_split = "test"
@@ -74,6 +78,12 @@ class SuperResolutionGAN(GANModel):
         if data.shape[0] % hp["scale"] or data.shape[1] % hp["scale"]:
             raise ConfigError(f"--image_size={data.shape[0]} (the HR crop) must be a "
                               f"multiple of --scale={hp['scale']}")
+
+    @classmethod
+    def build_generator(cls, hp, data):
+        from tfgan_suite import networks
+        return networks.srresnet_generator(data.shape[-1], hp["scale"], hp["num_blocks"],
+                                           hp["g_filters"], hp["global_skip"])
 
     @property
     def scale(self):

@@ -18,7 +18,7 @@ import math
 import keras
 from keras import layers
 
-from tfgan_suite.layers import PixelShuffle, PReLU
+from tfgan_suite.layers import BicubicUpsample, PixelShuffle, PReLU
 
 
 def prelu(name=None):
@@ -26,8 +26,21 @@ def prelu(name=None):
     return PReLU(0.25, name=name)
 
 
-def srresnet_generator(channels=3, scale=4, num_blocks=16, filters=64, name="generator"):
-    """SRResNet: LR [N, h, w, channels] in [-1, 1] -> SR [N, scale h, scale w, channels]."""
+def bn(name):
+    """BatchNorm with moving statistics that follow the last ~10 batches
+    (momentum 0.9, PyTorch's default, which the SRGAN reimplementations use;
+    Keras' 0.99 leaves inference statistics stale for hundreds of steps)."""
+    return layers.BatchNormalization(momentum=0.9, name=name)
+
+
+def srresnet_generator(channels=3, scale=4, num_blocks=16, filters=64, global_skip="none",
+                       name="generator"):
+    """SRResNet: LR [N, h, w, channels] in [-1, 1] -> SR [N, scale h, scale w, channels].
+
+    ``global_skip="bicubic"`` (not in the paper): the network predicts a
+    residual added to the bicubic upscaling of its input (as VDSR does), its
+    last convolution initialised at zero so training starts from bicubic; the
+    sum is clipped to [-1, 1] instead of going through tanh."""
     if scale not in (2, 4, 8):
         raise ValueError(f"scale must be 2, 4 or 8, got {scale}")
     x = inputs = keras.Input((None, None, channels), name="images")
@@ -35,19 +48,28 @@ def srresnet_generator(channels=3, scale=4, num_blocks=16, filters=64, name="gen
                                                  name="head_conv")(x))
     for i in range(num_blocks):
         y = layers.Conv2D(filters, 3, padding="same", name=f"block{i}_conv1")(x)
-        y = prelu(f"block{i}_prelu")(layers.BatchNormalization(name=f"block{i}_bn1")(y))
+        y = prelu(f"block{i}_prelu")(bn(f"block{i}_bn1")(y))
         y = layers.Conv2D(filters, 3, padding="same", name=f"block{i}_conv2")(y)
-        y = layers.BatchNormalization(name=f"block{i}_bn2")(y)
+        y = bn(f"block{i}_bn2")(y)
         x = layers.Add(name=f"block{i}_add")([x, y])
     x = layers.Conv2D(filters, 3, padding="same", name="trunk_conv")(x)
-    x = layers.BatchNormalization(name="trunk_bn")(x)
+    x = bn("trunk_bn")(x)
     x = layers.Add(name="long_skip")([head, x])
     for i in range(int(math.log2(scale))):
         x = layers.Conv2D(filters * 4, 3, padding="same", name=f"up{i}_conv")(x)
         x = PixelShuffle(2, name=f"up{i}_shuffle")(x)
         x = prelu(f"up{i}_prelu")(x)
-    x = layers.Conv2D(channels, 9, padding="same", name="tail_conv")(x)
-    out = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    if global_skip == "bicubic":
+        x = layers.Conv2D(channels, 9, padding="same", kernel_initializer="zeros",
+                          name="tail_conv")(x)
+        x = layers.Add(name="global_skip")([BicubicUpsample(scale, name="bicubic")(inputs), x])
+        out = layers.Activation(lambda t: keras.ops.clip(t, -1.0, 1.0), dtype="float32",
+                                name="clip")(x)
+    elif global_skip == "none":
+        x = layers.Conv2D(channels, 9, padding="same", name="tail_conv")(x)
+        out = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    else:
+        raise ValueError(f"global_skip must be none or bicubic, got {global_skip!r}")
     return keras.Model(inputs, out, name=name)
 
 
@@ -60,7 +82,7 @@ def srgan_discriminator(hr_shape, filters=64, dense_units=1024, name="discrimina
     for i, width in enumerate(widths):
         x = layers.Conv2D(width, 3, strides=2 if i % 2 == 0 else 1, padding="same",
                           name=f"conv{i + 1}")(x)
-        x = layers.LeakyReLU(0.2)(layers.BatchNormalization(name=f"bn{i + 1}")(x))
+        x = layers.LeakyReLU(0.2)(bn(f"bn{i + 1}")(x))
     x = layers.Flatten()(x)
     x = layers.LeakyReLU(0.2)(layers.Dense(dense_units, name="dense")(x))
     out = layers.Dense(1, dtype="float32", name="logit")(x)
