@@ -13,7 +13,7 @@ from tfgan_suite.data import superres, synthetic
 from tfgan_suite.layers import BicubicUpsample, PixelShuffle, PReLU
 from tfgan_suite.metrics import image_quality
 
-from conftest import write_png
+from conftest import REPO, write_png
 
 
 def _tiny(name="srresnet", shape=(16, 16, 3), **hp):
@@ -355,13 +355,50 @@ def test_cli_upscales_a_folder_and_exports_dynamic_savedmodel_and_tiled_tflite(
     interpreter = Interpreter(model_content=flat)
     ops = {d["op_name"] for d in interpreter._get_ops_details()}
     assert {"PRELU", "DEPTH_TO_SPACE"} <= ops
-    runner = interpreter.get_signature_runner("serving_default")
-    image = rng.uniform(-1, 1, (30, 21, 3)).astype(np.float32)
-    tiled = tiling.upscale_tiled(lambda t: np.concatenate(
-        [runner(images=t[i:i + 1])["images"] for i in range(len(t))]), image, 4,
-        window=16, context=4, overlap=2, fixed_size=True)
-    whole = model.apply_to_image(image)
-    # float32 TFLite vs Keras, both tiled (different windows): within 1e-4 away from
-    # the generator's long receptive field effects at seams
-    assert tiled.shape == whole.shape == (120, 84, 3)
-    assert exporter.psnr_uint8(tf.constant(tiled), tf.constant(whole)) > 30
+    # the LiteRT runner upscales a whole image through the 16-pixel model in tiles
+    import sys
+    sys.path.insert(0, os.path.join(REPO, "export", "mobile"))
+    import run_tflite
+    image = rng.integers(0, 256, (30, 21, 3)).astype(np.uint8)
+    write_png(tmp_path / "photo.png", image)
+    result = run_tflite.main(["--model", str(tmp_path / "export" / "tflite" / "sr" / "1" /
+                                            "sr.tflite"), "--input", str(tmp_path / "photo.png"),
+                              "--out", str(tmp_path / "photo_x4.png")])
+    assert result.shape == (120, 84, 3)
+    assert shape(tmp_path / "photo_x4.png") == (120, 84, 3)
+    # the same tiles through Keras: float32 TFLite matches it to rounding
+    keras_tiled = tiling.upscale_tiled(lambda t: model.upscale(t).numpy(),
+                                       image.astype(np.float32) / 127.5 - 1, 4, window=16,
+                                       context=2, overlap=1, fixed_size=True)
+    keras_uint8 = np.clip(np.round((keras_tiled + 1) * 127.5), 0, 255)
+    assert np.abs(result.astype(float) - keras_uint8).max() <= 1
+
+
+def test_rest_client_sends_an_image_to_a_served_sr_model(tmp_path):
+    """The REST client's --image against the local TF Serving stand-in of test_export."""
+    import threading
+    from http.server import HTTPServer
+
+    from test_export import _FakeTFServing  # puts export/serving on the path
+
+    import client_rest
+    model, _ = _tiny()
+    exporter.write_saved_model(model, str(tmp_path / "export"), "sr")
+    _FakeTFServing.loaded = tf.saved_model.load(str(tmp_path / "export" / "sr" / "1"))
+    server = HTTPServer(("127.0.0.1", 0), _FakeTFServing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        image = np.random.default_rng(0).integers(0, 256, (9, 13, 1)).astype(np.uint8)
+        write_png(tmp_path / "small.png", np.repeat(image, 3, axis=-1))
+        assert np.array_equal(client_rest.read_png(str(tmp_path / "small.png"))[..., :1], image)
+        out = client_rest.main([f"--server=http://127.0.0.1:{server.server_port}",
+                                "--model=sr", f"--image={tmp_path / 'small.png'}",
+                                f"--out_dir={tmp_path / 'served'}"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert out["images_uint8"].shape == (1, 36, 52, 3)
+    want = model.upscale(np.repeat(image, 3, -1)[None].astype(np.float32) / 127.5 - 1)
+    np.testing.assert_allclose(out["images"][0], want.numpy()[0], atol=1e-5)
+    assert (tmp_path / "served" / "sr_000.png").exists()

@@ -4,14 +4,16 @@ r"""REST client for a tfgan_suite generator served by TF Serving.
         --num=8 --seed=0 --out_dir=served
     python export/serving/client_rest.py --model=dcgan --signature=generate --num=8 --seed=3
     python export/serving/client_rest.py --model=cgan --label=7 --num=8
+    python export/serving/client_rest.py --model=srresnet --image=photo.png   # image input
 
 ``serving_default`` is sent the noise in TF Serving's row format (one
 ``{"z": [...]}`` instance per image, drawn here with NumPy; the latent size is
 read from the server's ``/v1/models/<model>/metadata``). ``generate`` has
 scalar inputs, so it is sent in the columnar format, ``{"inputs":
 {"num_samples": N, "seed": S}}``, and the server draws the noise. The
-``images_uint8`` output is written as PNG files. Standard library only (plus
-NumPy), so it runs anywhere.
+``images_uint8`` output is written as PNG files. Models whose input is an image
+(super-resolution, image-to-image) are sent ``--image`` (a PNG, or a .npy uint8
+array), one instance. Standard library only (plus NumPy), so it runs anywhere.
 """
 import argparse
 import json
@@ -77,6 +79,55 @@ def predict(server, model, body, timeout=60):
         return parse_response(json.loads(response.read()))
 
 
+def read_png(path):
+    """uint8 [H, W, C] of an 8-bit, non-interlaced PNG (grey, RGB, grey+alpha or
+    RGBA), decoded with zlib; alpha is dropped."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path}: not a PNG")
+    pos, chunks, header = 8, [], None
+    while pos < len(data):
+        length, tag = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if tag == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif tag == b"IDAT":
+            chunks.append(body)
+        pos += 12 + length
+    w, h, depth, color, _, _, interlace = header
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}.get(color)
+    if depth != 8 or interlace or channels is None:
+        raise ValueError(f"{path}: only 8-bit non-interlaced grey/RGB(A) PNGs are read here")
+    raw = zlib.decompress(b"".join(chunks))
+    stride = w * channels
+    out = np.zeros((h, stride), np.int32)
+    previous = np.zeros(stride, np.int32)
+    for y in range(h):
+        kind = raw[y * (stride + 1)]
+        line = np.frombuffer(raw, np.uint8, stride, y * (stride + 1) + 1).astype(np.int32)
+        if kind == 2:
+            line = (line + previous) & 255
+        elif kind in (1, 3, 4):  # Sub, Average, Paeth depend on the pixel to the left
+            line = line.copy()
+            for x in range(stride):
+                a = line[x - channels] if x >= channels else 0
+                b, c = previous[x], previous[x - channels] if x >= channels else 0
+                if kind == 1:
+                    pred = a
+                elif kind == 3:
+                    pred = (a + b) // 2
+                else:
+                    p = a + b - c
+                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                    pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[x] = (line[x] + pred) & 255
+        out[y] = line
+        previous = out[y]
+    image = out.astype(np.uint8).reshape(h, w, channels)
+    return image[..., :3] if channels == 4 else image[..., :1] if channels == 2 else image
+
+
 def write_png(path, image):
     """Minimal PNG writer for uint8 [H, W, 1 or 3] images (no imaging library needed)."""
     image = np.asarray(image, np.uint8)
@@ -106,9 +157,15 @@ def main(argv=None):
     parser.add_argument("--label", type=int, default=None,
                         help="conditional models: the class of every image (generate: "
                              "-1 or none draws them)")
+    parser.add_argument("--image", default=None,
+                        help="image-input models: a PNG or .npy uint8 image to send")
     parser.add_argument("--out_dir", default="served")
     args = parser.parse_args(argv)
-    if args.signature == "generate":
+    if args.image:
+        image = np.load(args.image) if args.image.endswith(".npy") else read_png(args.image)
+        body = build_request("serving_default",
+                             {"images": (image.astype(np.float32) / 127.5 - 1.0)[None]})
+    elif args.signature == "generate":
         inputs = {"num_samples": args.num, "seed": args.seed}
         if args.label is not None:
             inputs["label"] = args.label
