@@ -402,3 +402,27 @@ def test_rest_client_sends_an_image_to_a_served_sr_model(tmp_path):
     want = model.upscale(np.repeat(image, 3, -1)[None].astype(np.float32) / 127.5 - 1)
     np.testing.assert_allclose(out["images"][0], want.numpy()[0], atol=1e-5)
     assert (tmp_path / "served" / "sr_000.png").exists()
+
+
+def test_srresnet_step_on_two_replicas_equals_one_device_step_without_batchnorm_effects():
+    """The same update on 2 CPU replicas as on one device (gradients of the
+    global-batch mean). BatchNorm normalises per replica, so the check uses a
+    generator whose BatchNorm sees identical halves: the batch is one crop twice."""
+    source = synthetic.source("superres", (16, 16, 3), num=8, seed=0)
+    lr, hr = next(iter(source.dataset(1, seed=0)))
+    lr, hr = tf.concat([lr, lr], 0), tf.concat([hr, hr], 0)
+    ds = tf.data.Dataset.from_tensors((lr, hr)).repeat()
+    single = tg.build("srresnet", data=source, seed=0, **tg.registry.get("srresnet").tiny)
+    strategy = tf.distribute.MirroredStrategy(
+        ["/cpu:0", "/cpu:1"], cross_device_ops=tf.distribute.ReductionToOneDevice())
+    with strategy.scope():
+        mirrored = tg.build("srresnet", data=source, seed=0,
+                            **tg.registry.get("srresnet").tiny)
+    mirrored.generator.set_weights(single.generator.get_weights())
+    before = [w.numpy().copy() for w in single.generator.trainable_weights]
+    single.fit(ds, steps_per_epoch=1, epochs=1, verbose=0)
+    mirrored.fit(ds, steps_per_epoch=1, epochs=1, verbose=0)
+    for a, b in zip(single.generator.trainable_weights, mirrored.generator.trainable_weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+    assert any(not np.allclose(a, b.numpy()) for a, b in
+               zip(before, single.generator.trainable_weights))
