@@ -328,6 +328,14 @@ def test_cli_upscales_a_folder_and_exports_dynamic_savedmodel_and_tiled_tflite(
     train.train()
     grid = tf.io.decode_png(tf.io.read_file(str(run / "samples" / "step_0000002.png")))
     assert grid.shape[0] > grid.shape[1] / 3  # three rows: bicubic, model, original
+    # evaluate: PSNR/SSIM on Y against bicubic on the held-out photos, no feature
+    # metric (nothing to download), the paper-shaped table printed
+    from tfgan_suite import evaluate
+    flags_parsed([f"--model_dir={run}"])
+    result = evaluate.run_evaluation()
+    assert result["split"] == "test" and result["num_images"] == 3 and "fid" not in result
+    assert {"psnr", "ssim", "bicubic_psnr", "bicubic_ssim"} <= set(result)
+    assert evaluate.paired_table(result)[2].split()[0] == "bicubic"
     # sample --input_dir: any size (odd, and bigger than one 128-pixel window)
     inputs = tmp_path / "in"
     rng = np.random.default_rng(0)

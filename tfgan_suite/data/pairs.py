@@ -63,7 +63,7 @@ def _load(path, channels, size):
     return resize_and_crop(to_channels(image, channels), size)
 
 
-def _split_dir(root, split, spec):
+def split_dir(root, split, spec):
     """PATH/split when it exists (pix2pix datasets: train/, val/, test/), else PATH."""
     base = pathlib.Path(root).expanduser()
     if not base.is_dir():
@@ -72,7 +72,7 @@ def _split_dir(root, split, spec):
     return sub if sub.is_dir() else base
 
 
-def _scan(path, spec):
+def scan_files(path, spec):
     try:
         files, _, _, skipped, reasons = folder.scan(str(path))
     except DataError as e:
@@ -100,11 +100,11 @@ def match_pairs(files_a, files_b, root_a, root_b):
 
 def paired_examples(path, split, image_size, channels, jitter_on, spec, swap=False):
     """(examples callable, count, info) for ``paired:PATH``."""
-    root = _split_dir(path, split, spec)
+    root = split_dir(path, split, spec)
     load_size = load_size_for(image_size, jitter_on)
     if (root / "A").is_dir() and (root / "B").is_dir():
-        files_a = _scan(root / "A", spec)
-        files_b = _scan(root / "B", spec)
+        files_a = scan_files(root / "A", spec)
+        files_b = scan_files(root / "B", spec)
         pairs, unmatched = match_pairs(files_a, files_b, root / "A", root / "B")
         if unmatched:
             logging.warning("%s: %d file name(s) only on one side, ignored: %s", spec,
@@ -123,7 +123,7 @@ def paired_examples(path, split, image_size, channels, jitter_on, spec, swap=Fal
         layout = "A/ and B/ folders"
         count = len(pairs)
     else:
-        files = _scan(root, spec)
+        files = scan_files(root, spec)
 
         def load_side_by_side(f):
             image = tf.io.decode_image(tf.io.read_file(f), channels=0, expand_animations=False)
@@ -155,7 +155,7 @@ def unpaired_examples(path, split, image_size, channels, jitter_on, spec):
     load_size = load_size_for(image_size, jitter_on)
     domains, counts = [], []
     for d in dirs:
-        files = _scan(d, spec)
+        files = scan_files(d, spec)
         counts.append(len(files))
 
         def examples(files=files):

@@ -38,7 +38,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfgan_suite.data import folder
+from tfgan_suite.data.pairs import match_pairs, scan_files, split_dir
 from tfgan_suite.data.images import to_channels, to_unit_range
 from tfgan_suite.errors import DataError
 
@@ -90,24 +90,6 @@ def _decode(path, channels):
     return to_channels(image, channels)
 
 
-def _split_root(path, split, spec):
-    base = pathlib.Path(path).expanduser()
-    if not base.is_dir():
-        raise DataError(f"--dataset={spec}: the folder {base} does not exist")
-    sub = base / split.split("[")[0]
-    return sub if sub.is_dir() else base
-
-
-def _scan(path, spec):
-    try:
-        files, _, _, skipped, reasons = folder.scan(str(path))
-    except DataError as e:
-        raise DataError(f"--dataset={spec}: {str(e).split(': ', 1)[-1]}") from None
-    if skipped:
-        logging.warning("%s: skipped %d file(s): %s", spec, skipped, "; ".join(reasons[:5]))
-    return files
-
-
 def _from_files(files, channels, scale):
     def examples():
         ds = tf.data.Dataset.from_tensor_slices(files)
@@ -120,15 +102,14 @@ def _from_files(files, channels, scale):
 
 
 def _paired(path, split, spec, channels, scale):
-    from tfgan_suite.data.pairs import match_pairs
-    root = _split_root(path, split, spec)
+    root = split_dir(path, split, spec)
     for lr_name, hr_name in (("LR", "HR"), ("lr", "hr"), ("A", "B")):
         if (root / lr_name).is_dir() and (root / hr_name).is_dir():
             break
     else:
         raise DataError(f"--dataset={spec}: super-resolution pairs need {root}/LR/ and "
                         f"{root}/HR/ (or A/ and B/) with matching file names")
-    pairs, unmatched = match_pairs(_scan(root / lr_name, spec), _scan(root / hr_name, spec),
+    pairs, unmatched = match_pairs(scan_files(root / lr_name, spec), scan_files(root / hr_name, spec),
                                    root / lr_name, root / hr_name)
     if unmatched:
         logging.warning("%s: %d file name(s) only on one side, ignored: %s", spec,
@@ -204,7 +185,7 @@ def load(spec, split, data_dir, crop, channels, scale):
         files = photo_files(split)
         examples, count = _from_files(files, channels, scale), len(files)
     elif sep and scheme == "folder":
-        files = _scan(_split_root(rest, split, spec), spec)
+        files = scan_files(split_dir(rest, split, spec), spec)
         examples, count = _from_files(files, channels, scale), len(files)
     elif sep and scheme == "paired":
         examples, count = _paired(rest, split, spec, channels, scale)
