@@ -42,13 +42,13 @@ def format_table(result):
     return "\n".join(lines + paired_table(result))
 
 
-def paired_table(result, model_name=None):
+def paired_table(result):
     """The paired measures as rows per method (the floor -- bicubic or identity --
     then the model), shaped like the super-resolution papers' tables."""
     if "psnr" not in result:
         return []
     floors = [k[:-len("_psnr")] for k in result if k.endswith("_psnr")]
-    rows = [(f, f + "_") for f in floors] + [(model_name or result.get("model", "model"), "")]
+    rows = [(f, f + "_") for f in floors] + [(result.get("model", "model"), "")]
     y = " (Y)" if result.get("luma") else ""
     lines = ["", f"{'method':<14} {'PSNR' + y:>10} {'SSIM' + y:>10}"]
     for name, prefix in rows:

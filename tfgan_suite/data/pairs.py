@@ -98,21 +98,25 @@ def match_pairs(files_a, files_b, root_a, root_b):
     return [(by_a[k], by_b[k]) for k in common], unmatched
 
 
+def matched_files(dir_a, dir_b, spec):
+    """(files of ``dir_a``, files of ``dir_b``) paired by name (``match_pairs``);
+    names on one side only are ignored with a warning, no common name is an error."""
+    pairs, unmatched = match_pairs(scan_files(dir_a, spec), scan_files(dir_b, spec),
+                                   dir_a, dir_b)
+    if unmatched:
+        logging.warning("%s: %d file name(s) only on one side, ignored: %s", spec,
+                        len(unmatched), ", ".join(unmatched[:5]))
+    if not pairs:
+        raise DataError(f"--dataset={spec}: no file name appears in both {dir_a} and {dir_b}")
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
 def paired_examples(path, split, image_size, channels, jitter_on, spec, swap=False):
     """(examples callable, count, info) for ``paired:PATH``."""
     root = split_dir(path, split, spec)
     load_size = load_size_for(image_size, jitter_on)
     if (root / "A").is_dir() and (root / "B").is_dir():
-        files_a = scan_files(root / "A", spec)
-        files_b = scan_files(root / "B", spec)
-        pairs, unmatched = match_pairs(files_a, files_b, root / "A", root / "B")
-        if unmatched:
-            logging.warning("%s: %d file name(s) only on one side, ignored: %s", spec,
-                            len(unmatched), ", ".join(unmatched[:5]))
-        if not pairs:
-            raise DataError(f"--dataset={spec}: no file name appears in both {root / 'A'} "
-                            f"and {root / 'B'}")
-        a_files, b_files = [p[0] for p in pairs], [p[1] for p in pairs]
+        a_files, b_files = matched_files(root / "A", root / "B", spec)
 
         def examples():
             ds = tf.data.Dataset.from_tensor_slices((a_files, b_files))
@@ -121,7 +125,7 @@ def paired_examples(path, split, image_size, channels, jitter_on, spec, swap=Fal
                         num_parallel_calls=tf.data.AUTOTUNE)
             return ds.map(lambda a, b: (b, a)) if swap else ds
         layout = "A/ and B/ folders"
-        count = len(pairs)
+        count = len(a_files)
     else:
         files = scan_files(root, spec)
 

@@ -253,15 +253,21 @@ class DataSource:
                           num_examples=count, examples=examples, info=dict(self.info))
 
 
+def caches(count, element_bytes, cache):
+    """Whether ``_cache_shuffle_repeat`` caches ``count`` elements of
+    ``element_bytes`` (in memory, or in a file when ``cache`` is a path)."""
+    if cache == "auto":
+        return (count or 0) * element_bytes < CACHE_LIMIT_BYTES
+    return cache is not False
+
+
 def _cache_shuffle_repeat(ds, count, element_bytes, shuffle, repeat, seed, cache, cache_path):
     """Cache (in memory when ``count`` elements of ``element_bytes`` fit under
     CACHE_LIMIT_BYTES with ``cache="auto"``, or in ``cache_path`` when ``cache``
     is a path), shuffle within SHUFFLE_BUDGET_BYTES, repeat."""
-    fits = (count or 0) * element_bytes < CACHE_LIMIT_BYTES
-    if cache is True or (cache == "auto" and fits):
-        ds = ds.cache()
-    elif cache not in (False, "auto"):
-        ds = ds.cache(cache_path)
+    if caches(count, element_bytes, cache):
+        in_file = isinstance(cache, str) and cache != "auto"
+        ds = ds.cache(cache_path if in_file else "")  # "": in memory
     if shuffle:
         buffer = max(1000, SHUFFLE_BUDGET_BYTES // element_bytes)
         ds = ds.shuffle(min(buffer, count) if count else buffer, seed=seed,

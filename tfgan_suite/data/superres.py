@@ -36,9 +36,8 @@ import pathlib
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
 
-from tfgan_suite.data.pairs import match_pairs, scan_files, split_dir
+from tfgan_suite.data.pairs import matched_files, scan_files, split_dir
 from tfgan_suite.data.images import to_channels, to_unit_range
 from tfgan_suite.errors import DataError
 
@@ -109,15 +108,7 @@ def _paired(path, split, spec, channels, scale):
     else:
         raise DataError(f"--dataset={spec}: super-resolution pairs need {root}/LR/ and "
                         f"{root}/HR/ (or A/ and B/) with matching file names")
-    pairs, unmatched = match_pairs(scan_files(root / lr_name, spec), scan_files(root / hr_name, spec),
-                                   root / lr_name, root / hr_name)
-    if unmatched:
-        logging.warning("%s: %d file name(s) only on one side, ignored: %s", spec,
-                        len(unmatched), ", ".join(unmatched[:5]))
-    if not pairs:
-        raise DataError(f"--dataset={spec}: no file name appears in both {root / lr_name} "
-                        f"and {root / hr_name}")
-    lr_files, hr_files = [p[0] for p in pairs], [p[1] for p in pairs]
+    lr_files, hr_files = matched_files(root / lr_name, root / hr_name, spec)
 
     def examples():
         ds = tf.data.Dataset.from_tensor_slices((lr_files, hr_files))
@@ -130,7 +121,7 @@ def _paired(path, split, spec, channels, scale):
                 message=f"{spec}: an HR image is not {scale} x its LR image (--scale)")
             return lr, hr
         return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    return examples, len(pairs)
+    return examples, len(lr_files)
 
 
 def _tfds(name, split, data_dir, channels, scale):
@@ -221,7 +212,7 @@ def random_crops(lr, hr, crop, scale, seed, num, flip):
 
 def training_pairs(source, step_batch, shuffle, repeat, seed, cache, flip=True):
     """Batches of (lr, hr) random crops in [-1, 1] for a "superres" source."""
-    from tfgan_suite.data.source import _cache_shuffle_repeat
+    from tfgan_suite.data.source import _cache_shuffle_repeat, caches
     crop, scale, channels = source.shape[0], source.scale, source.shape[-1]
     ds = source.pair_examples().filter(
         lambda lr, hr: tf.reduce_all(tf.shape(hr)[:2] >= crop))
@@ -229,8 +220,7 @@ def training_pairs(source, step_batch, shuffle, repeat, seed, cache, flip=True):
     per_image = 2048 * 1536 * channels * 1.1  # bytes of a typical 2K photo + its LR
     ds = _cache_shuffle_repeat(ds, source.num_examples, int(per_image), shuffle, repeat,
                                seed, cache, f"{cache}-sr")
-    cached = (source.num_examples or 0) * per_image < (2 << 30)
-    num = 1 if cached else CROPS_PER_DECODE
+    num = 1 if caches(source.num_examples, int(per_image), cache) else CROPS_PER_DECODE
     seeds = tf.data.Dataset.random(seed=seed).batch(2)
     ds = tf.data.Dataset.zip((ds, seeds)).map(
         lambda pair, s: random_crops(pair[0], pair[1], crop, scale, s, num, flip),
@@ -257,8 +247,8 @@ def centre_crops(source, num):
     for k in range(per_image):
         for lr, hr in images:
             h, w = lr.shape[:2]
-            frac = 0.5 if per_image == 1 else (k + 0.5) / per_image
-            y = int(round((h - small) * (0.5 if per_image == 1 else frac)))
+            frac = (k + 0.5) / per_image  # 0.5: the centre, for one crop per image
+            y = int(round((h - small) * frac))
             x = int(round((w - small) * frac))
             lrs.append(lr[y:y + small, x:x + small])
             hrs.append(hr[y * scale:y * scale + crop, x * scale:x * scale + crop])

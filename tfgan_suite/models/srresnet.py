@@ -10,7 +10,6 @@ is empty) and is the initialisation of SRGAN (``--init_from``).
 """
 import tensorflow as tf
 
-
 from tfgan_suite.models.superres import (SR_DEFAULTS, SR_TINY, SuperResolutionGAN, mse,
                                          psnr_of_mse)
 from tfgan_suite.registry import register
