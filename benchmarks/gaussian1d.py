@@ -17,13 +17,13 @@ FLAGS = flags.FLAGS
 
 MU, SIGMA = 4.0, 0.5
 FLAGFILE = dict(latent_dim=1, g_hidden_units=(32, 32), d_hidden_units=(64, 64),
-                g_activation="softplus", d_minibatch_std=True, g_learning_rate=5e-4,
+                g_activation="softplus", minibatch_stddev=True, g_learning_rate=5e-4,
                 d_learning_rate=5e-4, lr_constant_steps=1500, lr_decay_steps=1500)
 VARIANTS = {
     "flagfile": {},
     "leaky_relu G": dict(g_activation="leaky_relu"),
     "no lr decay": dict(lr_decay_steps=0),
-    "no minibatch-std": dict(d_minibatch_std=False),
+    "no minibatch-std": dict(minibatch_stddev=False),
 }
 
 

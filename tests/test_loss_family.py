@@ -71,7 +71,7 @@ def test_gradient_penalty_interpolates_per_sample():
 
 @pytest.mark.parametrize("name", ["wgan_gp", "dragan"])
 @pytest.mark.parametrize("bad, message", [(dict(d_norm="batch"), "cannot use BatchNorm"),
-                                          (dict(d_minibatch_std=True), "--d_minibatch_std")])
+                                          (dict(minibatch_stddev=True), "--minibatch_stddev")])
 def test_penalised_critics_refuse_settings_that_couple_samples(name, bad, message):
     tg.build(name, (8, 8, 1), d_filters=4, g_filters=4)  # the defaults are accepted
     with pytest.raises(ConfigError, match=f"--model={name}: .*{message}"):

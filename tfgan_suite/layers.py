@@ -184,3 +184,121 @@ class BicubicUpsample(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class AdaIN(keras.layers.Layer):
+    """Adaptive instance normalisation (Huang & Belongie 2017):
+
+        AdaIN(x, y) = sigma(y) * (x - mu(x)) / sigma(x) + mu(y)
+
+    ``x`` [N, H, W, C] is normalised per sample and channel over H, W; the new
+    scale and bias come from the style. Called on ``[x, style]``: a style of
+    shape [N, 2C] is (scale, bias) directly (the style-based generator's learned
+    affine map of w, with ``scale_offset=1`` so a zero style keeps the
+    normalised map); a style map [N, H', W', C] gives its own per-channel mean
+    and standard deviation (style transfer).
+    """
+
+    def __init__(self, epsilon=1e-5, scale_offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+        self.scale_offset = float(scale_offset)
+
+    def call(self, inputs):
+        x, style = inputs
+        mean = ops.mean(x, axis=(1, 2), keepdims=True)
+        var = ops.var(x, axis=(1, 2), keepdims=True)
+        normalised = (x - mean) * ops.rsqrt(var + self.epsilon)
+        if len(style.shape) == 2:
+            scale, bias = ops.split(style, 2, axis=-1)
+            scale = scale[:, None, None, :] + self.scale_offset
+            bias = bias[:, None, None, :]
+        else:
+            bias = ops.mean(style, axis=(1, 2), keepdims=True)
+            scale = ops.sqrt(ops.var(style, axis=(1, 2), keepdims=True) + self.epsilon)
+        return normalised * ops.cast(scale, x.dtype) + ops.cast(bias, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon,
+                "scale_offset": self.scale_offset}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class VirtualBatchNormalization(keras.layers.Layer):
+    """Virtual batch normalisation (Salimans et al. 2016, section 3.4).
+
+    Each example is normalised with the statistics of a *reference batch*,
+    fixed at the start of training, together with the example itself, so its
+    output does not depend on the other examples of its minibatch:
+
+        mu_i = (R mu_ref + m_i) / (R + 1),  s_i = (R s_ref + q_i) / (R + 1)
+        y_i = gamma (x_i - mu_i) / sqrt(s_i - mu_i^2 + eps) + beta
+
+    where mu_ref, s_ref are the reference batch's mean and mean square per
+    channel (over the batch and H, W) and m_i, q_i the example's own (over
+    H, W; for [N, D] features the values themselves). The reference examples are
+    normalised with the reference statistics alone.
+
+    In training mode the input holds the ``reference_size`` reference examples
+    first (the model concatenates them; their activations change with the
+    weights, so they go through the network every step) and the layer stores
+    their statistics in ``reference_mean`` / ``reference_mean_square``. At
+    inference (``training=False``) the input holds examples only and the stored
+    statistics stand for the reference batch: an exported graph holds two
+    vectors per layer, not the reference batch.
+    """
+
+    def __init__(self, reference_size=64, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.reference_size = int(reference_size)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        c = (int(input_shape[-1]),)
+        self.gamma = self.add_weight(name="gamma", shape=c, initializer="ones")
+        self.beta = self.add_weight(name="beta", shape=c, initializer="zeros")
+        self.reference_mean = self.add_weight(
+            name="reference_mean", shape=c, initializer="zeros", trainable=False,
+            aggregation="mean")
+        self.reference_mean_square = self.add_weight(
+            name="reference_mean_square", shape=c, initializer="ones", trainable=False,
+            aggregation="mean")
+
+    def _normalise(self, x, mean, mean_square):
+        var = ops.maximum(mean_square - ops.square(mean), 0.0)
+        return (x - mean) * ops.rsqrt(var + self.epsilon) * self.gamma + self.beta
+
+    def call(self, x, training=False):
+        x32 = ops.cast(x, "float32")
+        spatial = tuple(range(1, len(x.shape) - 1))
+        own_mean = ops.mean(x32, axis=spatial, keepdims=True) if spatial else x32
+        own_sq = ops.mean(ops.square(x32), axis=spatial, keepdims=True) if spatial \
+            else ops.square(x32)
+        r = self.reference_size
+        w = 1.0 / (r + 1.0)
+        if training:
+            ref, rest = x32[:r], x32[r:]
+            axes = (0,) + spatial
+            ref_mean = ops.mean(ref, axis=axes)
+            ref_sq = ops.mean(ops.square(ref), axis=axes)
+            self.reference_mean.assign(ref_mean)
+            self.reference_mean_square.assign(ref_sq)
+            out_ref = self._normalise(ref, ref_mean, ref_sq)
+            out_rest = self._normalise(rest, (1 - w) * ref_mean + w * own_mean[r:],
+                                       (1 - w) * ref_sq + w * own_sq[r:])
+            out = ops.concatenate([out_ref, out_rest], axis=0)
+        else:
+            out = self._normalise(x32, (1 - w) * self.reference_mean + w * own_mean,
+                                  (1 - w) * self.reference_mean_square + w * own_sq)
+        return ops.cast(out, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "reference_size": self.reference_size,
+                "epsilon": self.epsilon}

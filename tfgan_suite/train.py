@@ -295,6 +295,7 @@ def _train(spec, model_dir, lock):
                                   steps_per_execution=FLAGS.steps_per_execution, **hparams)
     model.config = config
     model.nan_policy = FLAGS.nan_policy
+    model.run_steps = train_steps
     ckpt, manager = md.checkpoint_manager(model, write_dir, FLAGS.keep_checkpoints)
     restored, damaged = md.restore_newest_readable(ckpt, write_dir)
     for name in damaged:

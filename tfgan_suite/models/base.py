@@ -147,6 +147,11 @@ class GANModel(keras.Model):
         self.hparams = dict(hparams)
         self.disc_steps = int(self.hparams.get("disc_steps", 1))
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        #: --seed (fixed draws made at construction, e.g. a reference batch).
+        self.init_seed = 0 if seed is None else int(seed)
+        #: Generator steps the current run trains for (set by ``train``; read by
+        #: schedules that span the run, e.g. instance noise).
+        self.run_steps = None
         self._trackers = {n: keras.metrics.Mean(name=n) for n in self.metric_names}
         self.g_optimizer = None
         self.d_optimizer = None

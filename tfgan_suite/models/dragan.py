@@ -10,7 +10,7 @@ The penalty is per sample: the critic uses LayerNorm (``--d_norm=layer``).
 """
 from tfgan_suite import losses, penalties
 from tfgan_suite.hparams import HParam
-from tfgan_suite.models.gan import LABEL_SMOOTHING, sigmoid_logs
+from tfgan_suite.models.gan import sigmoid_logs
 from tfgan_suite.models.noise import NoiseToImageGAN, check_per_sample_critic
 from tfgan_suite.models.wgan_gp import GP_WEIGHT
 from tfgan_suite.registry import register
@@ -20,7 +20,8 @@ from tfgan_suite.registry import register
           description="DRAGAN: GAN + gradient penalty around the data (Kodali et al. 2017)",
           defaults=dict(architecture="dcgan", d_norm="layer"), tiny=dict(g_filters=4, d_filters=4, latent_dim=4))
 class DRAGAN(NoiseToImageGAN):
-    HPARAMS = (LABEL_SMOOTHING, GP_WEIGHT,
+    cross_entropy_discriminator = True
+    HPARAMS = (GP_WEIGHT,
                HParam("dragan_scale", 0.5, "Perturbation scale c in c * std(x) * U[0, 1].",
                       positive=True))
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty")

@@ -28,6 +28,10 @@ class AutoencoderGAN(NoiseToImageGAN):
     HPARAMS = (HParam("code_dim", 64, "Autoencoder code size.", "int", lower=1),)
     VECTOR_EXTRA = dict(TOY_LEARNING_RATES, code_dim=16)
     energy_norm = "l2"
+    refused_tricks = {
+        name: "its discriminator is an autoencoder scoring by reconstruction energy"
+        for name in ("r1_gamma", "feature_matching", "minibatch_stddev",
+                     "minibatch_discrimination")}
 
     @classmethod
     def build_discriminator(cls, hp, data_shape):

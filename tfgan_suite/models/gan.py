@@ -17,8 +17,6 @@ from tfgan_suite.hparams import HParam
 from tfgan_suite.models.noise import TOY_LEARNING_RATES, NoiseToImageGAN
 from tfgan_suite.registry import register
 
-LABEL_SMOOTHING = HParam("label_smoothing", 0.0, "One-sided label smoothing of D's real "
-                         "target (1 -> 1 - s).", lower=0.0, below=1.0)
 GENERATOR_LOSS = HParam("generator_loss", "non_saturating", "Generator objective.", "enum",
                         choices=tuple(sorted(losses.GENERATOR_LOSSES)))
 
@@ -39,12 +37,13 @@ def score_logs(real_output, fake_output):
           description="Original GAN, MLP networks, minimax or non-saturating loss",
           tiny=dict(g_hidden_units=(8,), d_hidden_units=(8,), latent_dim=4))
 class GAN(NoiseToImageGAN):
-    HPARAMS = (GENERATOR_LOSS, LABEL_SMOOTHING)
+    HPARAMS = (GENERATOR_LOSS,)
+    cross_entropy_discriminator = True
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
     #: For the original GAN the minibatch-std feature in D on toy data: without
     #: it the plain game circles around the target's spread instead of
     #: settling on it (tests/test_gaussian1d.py, README).
-    VECTOR_EXTRA = dict(d_minibatch_std=True, **TOY_LEARNING_RATES)
+    VECTOR_EXTRA = dict(minibatch_stddev=True, **TOY_LEARNING_RATES)
 
     def discriminator_loss(self, real, fake, real_output, fake_output):
         loss = losses.minimax_discriminator_loss(

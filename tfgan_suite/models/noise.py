@@ -18,17 +18,37 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan_suite import networks
+from tfgan_suite import augment, networks, penalties, tricks
 from tfgan_suite.distribute import draw_for_global_batch
 from tfgan_suite.errors import ConfigError
 from tfgan_suite.hparams import D_FILTERS, DISC_STEPS, G_FILTERS, HParam
 from tfgan_suite.models.base import GANModel, call_frozen
 from tfgan_suite.models.contract import EvalBatch, Grid, Signature, normal_inputs
 
+
+def feature_extractor(discriminator, layer):
+    """A model from D's inputs to the output of its layer ``layer`` (searched in
+    nested models too, e.g. a conditional D's trunk); ConfigError naming the
+    layers when there is none."""
+    try:
+        return keras.Model(discriminator.inputs, discriminator.get_layer(layer).output)
+    except ValueError:
+        pass
+    for outer in discriminator.layers:
+        if isinstance(outer, keras.Model) and layer in [l.name for l in outer.layers]:
+            inner = keras.Model(outer.inputs, outer.get_layer(layer).output)
+            node = outer._inbound_nodes[0]  # pylint: disable=protected-access
+            return keras.Model(discriminator.inputs, inner(node.input_tensors[0]))
+    names = [l.name for l in discriminator.layers]
+    raise ConfigError(f"--feature_matching={layer}: the discriminator has no layer of "
+                      f"that name (its layers: {', '.join(names)})")
+
 NOISE_HPARAMS = (
     HParam("latent_dim", 100, "Dimension of the noise z.", "int", lower=1),
     DISC_STEPS,
 )
+
+NORM_CHOICES = networks.NORMS
 
 NETWORK_HPARAMS = (
     HParam("architecture", "mlp", "Network family.", "enum", choices=networks.ARCHITECTURES),
@@ -36,17 +56,30 @@ NETWORK_HPARAMS = (
            "int_list"),
     HParam("d_hidden_units", (512, 256), "mlp: discriminator hidden layer widths.",
            "int_list"),
-    HParam("g_batchnorm", True, "mlp: BatchNorm in the generator.", "bool"),
+    HParam("g_norm", "batch", "Normalisation in the generator (" + ", ".join(NORM_CHOICES)
+           + "; instance needs dcgan).", "enum", choices=NORM_CHOICES),
     HParam("g_activation", "relu", "mlp: generator hidden activation (relu, leaky_relu, "
            "tanh, ...).", "str"),
     HParam("d_dropout", 0.0, "mlp: dropout rate in the discriminator.", lower=0.0),
-    HParam("d_minibatch_std", False, "mlp: minibatch standard-deviation feature in the "
-           "discriminator (Karras et al. 2018).", "bool"),
+    HParam("minibatch_stddev", False, "Minibatch standard-deviation feature in the "
+           "discriminator (Karras et al. 2018): on D's input for mlp, on its last map for "
+           "dcgan.", "bool"),
+    HParam("minibatch_discrimination", False, "Minibatch discrimination (Salimans et al. "
+           "2016): o(x_i) of a learned tensor T beside D's last hidden features.", "bool"),
+    HParam("minibatch_kernels", 100, "Minibatch discrimination: kernels B.", "int", lower=1),
+    HParam("minibatch_kernel_dim", 5, "Minibatch discrimination: dimension C of each "
+           "kernel.", "int", lower=1),
+    HParam("virtual_batch_norm", False, "Virtual batch normalisation in the generator "
+           "(Salimans et al. 2016): its normalisation layers use a reference batch of "
+           "inputs fixed at the start of training with each example.", "bool"),
+    HParam("vbn_reference_size", 64, "Virtual batch norm: examples in the reference batch.",
+           "int", lower=1),
     G_FILTERS,
     D_FILTERS,
     HParam("kernel_size", 4, "dcgan: convolution kernel size.", "int", lower=1),
-    HParam("d_norm", "batch", "dcgan: normalisation in the discriminator/critic.", "enum",
-           choices=("batch", "layer", "none")),
+    HParam("d_norm", "auto", "Normalisation in the discriminator/critic (auto: the "
+           "architecture's paper choice, batch for dcgan, none for mlp; instance needs "
+           "dcgan).", "enum", choices=("auto",) + NORM_CHOICES),
     HParam("d_spectral_norm", False, "Spectral normalisation of every discriminator layer "
            "(keras.layers.SpectralNormalization).", "bool"),
 )
@@ -59,12 +92,14 @@ def check_per_sample_critic(model_name, hp):
     """Refuse critic settings that couple the samples of a batch (BatchNorm,
     the minibatch-std feature): a gradient penalty is per sample, so it
     assumes D(x_i) depends on x_i alone."""
-    if hp["d_norm"] == "batch":
+    if networks.builders.d_norm(hp) in ("batch", "sync_batch"):
         raise ConfigError(f"--model={model_name}: the gradient penalty is per sample, so the "
                           "critic cannot use BatchNorm; use --d_norm=layer or none")
-    if hp["d_minibatch_std"]:
-        raise ConfigError(f"--model={model_name}: --d_minibatch_std couples the samples of a "
-                          "batch, which the per-sample gradient penalty assumes it does not")
+    for flag in ("minibatch_stddev", "minibatch_discrimination"):
+        if hp[flag]:
+            raise ConfigError(f"--model={model_name}: --{flag} couples the samples of a "
+                              "batch, which the per-sample gradient penalty assumes it does "
+                              "not")
 
 
 def slerp(z0, z1, t):
@@ -83,15 +118,19 @@ def slerp(z0, z1, t):
 class NoiseToImageGAN(GANModel):
     """Base of the GANs whose generator maps noise z to an example."""
 
-    HPARAMS = NOISE_HPARAMS + NETWORK_HPARAMS
+    HPARAMS = NOISE_HPARAMS + NETWORK_HPARAMS + tricks.TRICK_HPARAMS
     data_kinds = ("image", "vector")
+    #: Whether D is trained with a cross-entropy loss (--label_smoothing applies).
+    cross_entropy_discriminator = False
+    #: Stabilisation tricks this model refuses: {hyper-parameter: why}.
+    refused_tricks = {}
 
     #: Defaults for low-dimensional (toy) data: small MLPs, as in the
     #: mode-collapse studies (Metz et al. 2017), LeakyReLU so no unit of a
     #: low-dimensional generator dies, no BatchNorm (it would couple the
     #: samples of a batch).
     VECTOR_NETWORK = dict(architecture="mlp", latent_dim=8, g_hidden_units=(128, 128),
-                          d_hidden_units=(128, 128), g_batchnorm=False,
+                          d_hidden_units=(128, 128), g_norm="none",
                           g_activation="leaky_relu")
     #: Model-specific toy defaults, added to ``VECTOR_NETWORK``.
     VECTOR_EXTRA = TOY_LEARNING_RATES
@@ -101,8 +140,36 @@ class NoiseToImageGAN(GANModel):
         return {**cls.VECTOR_NETWORK, **cls.VECTOR_EXTRA} if data_kind == "vector" else {}
 
     @classmethod
+    def refusals(cls):
+        """{trick hyper-parameter: why this model cannot use it}."""
+        refused = dict(cls.refused_tricks)
+        if not cls.cross_entropy_discriminator:
+            refused.setdefault("label_smoothing", "its discriminator loss is not a "
+                               "cross-entropy with a real target to smooth")
+        return refused
+
+    @classmethod
+    def validate_hparams(cls, hp):
+        super().validate_hparams(hp)
+        declared = cls.declarations()
+        for name, why in cls.refusals().items():
+            if name in hp and hp[name] != declared[name].default:
+                raise ConfigError(f"--{name}: --model={cls.model_name} cannot use it ({why})")
+        try:
+            tricks.augment_policy(hp)
+        except ValueError as e:
+            raise ConfigError(f"--diffaugment={hp['diffaugment']}: {e}") from None
+        if hp["architecture"] == "mlp" and "instance" in (hp["g_norm"], hp["d_norm"]):
+            flag = "--g_norm" if hp["g_norm"] == "instance" else "--d_norm"
+            raise ConfigError(f"{flag}=instance normalises each channel over H, W; the mlp "
+                              f"architecture has no feature maps (use layer or group)")
+
+    @classmethod
     def check_data(cls, hp, data):
         super().check_data(hp, data)
+        if data.kind != "image" and hp["diffaugment"]:
+            raise ConfigError(f"--diffaugment augments images; the dataset gives "
+                              f"{data.describe()}")
         if data.kind != "image" and hp["architecture"] != "mlp":
             raise ConfigError(
                 f"--model={cls.model_name} with --architecture={hp['architecture']} needs "
@@ -124,19 +191,57 @@ class NoiseToImageGAN(GANModel):
 
     @classmethod
     def build_generator(cls, hp, data_shape):
-        if hp["architecture"] == "dcgan":
-            return networks.dcgan_generator(hp["latent_dim"], data_shape, hp["g_filters"],
-                                            hp["kernel_size"])
-        return networks.mlp_generator(hp["latent_dim"], data_shape, hp["g_hidden_units"],
-                                      hp["g_batchnorm"], hp["g_activation"])
+        return networks.builders.generator(hp, hp["latent_dim"], data_shape)
 
     @classmethod
     def build_discriminator(cls, hp, data_shape):
-        if hp["architecture"] == "dcgan":
-            return networks.dcgan_discriminator(data_shape, hp["d_filters"], hp["kernel_size"],
-                                                hp["d_norm"], hp["d_spectral_norm"])
-        return networks.mlp_discriminator(data_shape, hp["d_hidden_units"], hp["d_dropout"],
-                                          hp["d_minibatch_std"], hp["d_spectral_norm"])
+        return networks.builders.discriminator(hp, data_shape)
+
+    def __init__(self, networks_, **kwargs):
+        super().__init__(networks_, **kwargs)
+        hp = self.hparams
+        self.augment_policy = tricks.augment_policy(hp)
+        for name, on in (("r1", hp["r1_gamma"] > 0), ("feature_matching", hp["feature_matching"])):
+            if on:  # logged beside the model's own metrics
+                self._trackers[name] = keras.metrics.Mean(name=name)
+        self.feature_model = None
+        if hp["feature_matching"]:
+            self.feature_model = feature_extractor(self.discriminator, hp["feature_matching"])
+        self.generator_ema = None
+        if hp["g_ema"] > 0:
+            self.generator_ema = keras.models.clone_model(self.generator)
+            self.generator_ema.set_weights(self.generator.get_weights())
+            self.generator_ema.trainable = False
+            # The export holds the average, not the raw generator.
+            self.export_networks = tuple("generator_ema" if n == "generator" else n
+                                         for n in self.export_networks)
+        self.g_history = self.d_history = None
+        if hp["historical_averaging"] > 0:
+            self.g_history = tricks.HistoricalAverage(self.g_variables(), "g_history")
+            self.d_history = tricks.HistoricalAverage(self.d_variables(), "d_history")
+        self.vbn_reference = None
+        if hp["virtual_batch_norm"]:
+            # Generator inputs of the reference batch, drawn once from the seed.
+            drawn = self.sample_inputs(hp["vbn_reference_size"], seed=self.init_seed + 7919)
+            self.vbn_reference = {k: tf.Variable(v, trainable=False, name=f"vbn_reference_{k}")
+                                  for k, v in drawn.items()}
+
+    def extra_checkpoint_items(self):
+        items = dict(super().extra_checkpoint_items())
+        if self.generator_ema is not None:
+            items["generator_ema"] = self.generator_ema
+        if self.g_history is not None:
+            items.update(self.g_history.checkpoint_items("g_history"))
+            items.update(self.d_history.checkpoint_items("d_history"))
+        if self.vbn_reference is not None:
+            items.update({f"vbn_reference_{k}": v for k, v in self.vbn_reference.items()})
+        return items
+
+    @property
+    def inference_generator(self):
+        """The generator grids, evaluation and export use: the moving average
+        of G's weights with --g_ema, else G itself."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
 
     @property
     def latent_dim(self):
@@ -181,27 +286,104 @@ class NoiseToImageGAN(GANModel):
         images = real["images"]
         return images.shape[0] if images.shape[0] is not None else tf.shape(images)[0]
 
+    def run_generator(self, inputs, frozen):
+        """G on named ``inputs`` in training mode (``frozen``: its variables
+        untouched). With --virtual_batch_norm the reference inputs go first and
+        their rows are dropped from the output."""
+        if self.vbn_reference is not None:
+            inputs = {k: tf.concat([tf.cast(self.vbn_reference[k], v.dtype), v], 0)
+                      for k, v in inputs.items()}
+        args = self.generator_args(inputs)
+        images = call_frozen(self.generator, args) if frozen else self.generator(args,
+                                                                                 training=True)
+        if self.vbn_reference is not None:
+            images = images[self.hparams["vbn_reference_size"]:]
+        return images
+
+    def instance_noise_sigma(self):
+        """sigma_t of --instance_noise at this generator step."""
+        steps = self.hparams["instance_noise_steps"] or self.run_steps or 10000
+        return tricks.instance_noise_sigma(self.hparams["instance_noise"],
+                                           self.g_optimizer.iterations, steps)
+
+    def seen_by_discriminator(self, examples):
+        """``examples`` as D sees them: augmented (--diffaugment), then with
+        instance noise (--instance_noise); labels and codes unchanged."""
+        images = examples["images"]
+        if self.augment_policy:
+            images = augment.diff_augment(images, self.augment_policy, self.seed_generator)
+        if self.hparams["instance_noise"] > 0:
+            noise = draw_for_global_batch(
+                lambda shape: keras.random.normal(shape, seed=self.seed_generator,
+                                                  dtype=images.dtype),
+                tf.unstack(tf.shape(images)))
+            images = images + self.instance_noise_sigma() * noise
+        return dict(examples, images=images)
+
+    def realness(self, output):
+        """D's per-sample score in an output (the first head of a multi-head D)."""
+        return output[0] if isinstance(output, (tuple, list)) else output
+
+    def r1(self, real):
+        """R1 = 1/2 E||grad_x D(x)||^2 on the real images D sees."""
+        def critic(images, training=True):
+            return self.realness(self.discriminator(
+                self.discriminator_input(dict(real, images=images)), training=training))
+        return penalties.r1_penalty(critic, real["images"])
+
     def discriminator_step(self, real):
+        hp = self.hparams
         inputs = self.generator_inputs(real, self._batch_size(real))
-        fake = dict(inputs, images=tf.stop_gradient(
-            call_frozen(self.generator, self.generator_args(inputs))))
+        fake = dict(inputs, images=tf.stop_gradient(self.run_generator(inputs, frozen=True)))
+        real, fake = self.seen_by_discriminator(real), self.seen_by_discriminator(fake)
+        if self.d_history is not None:
+            self.d_history.update()
         with tf.GradientTape() as tape:
             real_output = self.discriminator(self.discriminator_input(real), training=True)
             fake_output = self.discriminator(self.discriminator_input(fake), training=True)
             loss, logs = self.discriminator_loss(real, fake, real_output, fake_output)
-        self.apply_gradients(self.d_optimizer, tape, loss, self.d_variables())
+            total = loss
+            if hp["r1_gamma"] > 0:
+                r1 = self.r1(real)
+                total += hp["r1_gamma"] * r1
+                logs = dict(logs, r1=r1)
+            if self.d_history is not None:
+                total += hp["historical_averaging"] * self.d_history.penalty()
+        self.apply_gradients(self.d_optimizer, tape, total, self.d_variables())
         self.after_discriminator_update()
         return {"d_loss": loss, **logs}
 
     def generator_step(self, real):
+        hp = self.hparams
         inputs = self.generator_inputs(real, self._batch_size(real))
+        if self.g_history is not None:
+            self.g_history.update()
         with tf.GradientTape() as tape:
-            fake = dict(inputs, images=self.generator(self.generator_args(inputs),
-                                                      training=True))
-            fake_output = call_frozen(self.discriminator, self.discriminator_input(fake))
-            loss, logs = self.generator_loss(real, fake, fake_output)
-        self.apply_gradients(self.g_optimizer, tape, loss, self.g_variables())
+            fake = dict(inputs, images=self.run_generator(inputs, frozen=False))
+            seen = self.seen_by_discriminator(fake)
+            fake_output = call_frozen(self.discriminator, self.discriminator_input(seen))
+            loss, logs = self.generator_loss(real, seen, fake_output)
+            if self.feature_model is not None:
+                seen_real = self.seen_by_discriminator(real)
+                fm = tricks.feature_matching(
+                    call_frozen(self.feature_model, self.discriminator_input(seen_real)),
+                    call_frozen(self.feature_model, self.discriminator_input(seen)))
+                logs = dict(logs, feature_matching=fm)
+                loss = fm if hp["feature_matching_mode"] == "replace" else loss + fm
+            total = loss
+            if self.g_history is not None:
+                total += hp["historical_averaging"] * self.g_history.penalty()
+        self.apply_gradients(self.g_optimizer, tape, total, self.g_variables())
+        if self.generator_ema is not None:
+            tricks.ema_update(self.ema_pairs(), hp["g_ema"])
         return {"g_loss": loss, **logs}
+
+    def ema_pairs(self):
+        """(EMA variable, G variable, trainable) for every variable of G."""
+        trainable = {id(v) for v in self.generator.trainable_variables}
+        return [(e, w, id(w) in trainable)
+                for e, w in zip(self.generator_ema.variables, self.generator.variables)
+                if not w.path.endswith("seed_generator_state")]
 
     # ------------------------------------------------------ what it produces
     def generate(self, num, seed=None):
@@ -214,7 +396,7 @@ class NoiseToImageGAN(GANModel):
         z = keras.random.normal(
             (int(num), self.latent_dim),
             seed=self.seed_generator if seed is None else int(seed))
-        return self.generator(z, training=False)
+        return self.inference_generator(z, training=False)
 
     def sample_inputs(self, num, seed, data=None):
         rng = np.random.default_rng(seed)
@@ -222,7 +404,7 @@ class NoiseToImageGAN(GANModel):
 
     def generate_from(self, inputs):
         inputs = {k: tf.convert_to_tensor(v) for k, v in inputs.items()}
-        return self.generator(self.generator_args(inputs), training=False)
+        return self.inference_generator(self.generator_args(inputs), training=False)
 
     @property
     def grid_size(self):
@@ -269,10 +451,10 @@ class NoiseToImageGAN(GANModel):
         def generate(num_samples, seed):
             noise = tf.random.stateless_normal(tf.stack([num_samples, self.latent_dim]),
                                                tf.stack([seed, 0]))
-            return self.generator(noise, training=False)
+            return self.inference_generator(noise, training=False)
 
         return [
-            Signature("serving_default", lambda z: self.generator(z, training=False), z,
+            Signature("serving_default", lambda z: self.inference_generator(z, training=False), z,
                       tflite="", draw=normal_inputs,
                       static_inputs=lambda b: [tf.TensorSpec((b, self.latent_dim),
                                                              tf.float32, name="z")]),

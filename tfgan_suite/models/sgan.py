@@ -50,6 +50,8 @@ class SGAN(NoiseToImageGAN):
                     "labeled_accuracy")
     evaluation_split = "test"
     export_networks = ("generator", "discriminator")
+    refused_tricks = {"feature_matching": "its generator loss is chosen by "
+                      "--sgan_generator_loss (feature_matching by default)"}
 
     @classmethod
     def data_defaults(cls, data_kind):
@@ -71,6 +73,14 @@ class SGAN(NoiseToImageGAN):
     @property
     def num_classes(self):
         return self.data_spec.num_classes
+
+    def realness(self, output):
+        """log Z(x) (k_classes) or log Z(x) - l_fake (k_plus_1): the logit of
+        "real" in D's output."""
+        logits = tf.cast(output[0], tf.float32)
+        if self.hparams["sgan_head"] == "k_plus_1":
+            return tf.reduce_logsumexp(logits[:, :-1], -1) - logits[:, -1]
+        return tf.reduce_logsumexp(logits, -1)
 
     def class_logits(self, logits):
         """The K real-class logits (without the explicit fake logit)."""

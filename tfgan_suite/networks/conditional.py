@@ -19,8 +19,7 @@ import math
 import keras
 from keras import layers, ops
 
-from tfgan_suite.networks.dcgan import dcgan_discriminator, dcgan_generator, spatial_plan
-from tfgan_suite.networks.mlp import mlp_discriminator, mlp_generator
+from tfgan_suite.networks import builders
 
 
 @keras.saving.register_keras_serializable(package="tfgan_suite")
@@ -75,11 +74,7 @@ def encode_labels(labels, num_classes, mode="onehot", dim=50, name="labels"):
 
 def generator_trunk(hp, input_dim, data_shape):
     """The MLP or DCGAN generator taking an ``input_dim`` vector."""
-    if hp["architecture"] == "dcgan":
-        return dcgan_generator(input_dim, data_shape, hp["g_filters"], hp["kernel_size"],
-                               name="trunk")
-    return mlp_generator(input_dim, data_shape, hp["g_hidden_units"], hp["g_batchnorm"],
-                         hp["g_activation"], name="trunk")
+    return builders.generator(hp, input_dim, data_shape, name="trunk")
 
 
 def conditional_generator(hp, data_shape, codes, name="generator"):
@@ -95,25 +90,18 @@ def conditional_generator(hp, data_shape, codes, name="generator"):
 
 
 def discriminator_features(hp, data_shape, name="features"):
-    """image -> flattened features of D's last hidden layer (the trunk of
-    ``--architecture``, without its logit)."""
-    if hp["architecture"] == "dcgan":
-        d = dcgan_discriminator(data_shape, hp["d_filters"], hp["kernel_size"], hp["d_norm"],
-                                hp["d_spectral_norm"])
-        _, n = spatial_plan(data_shape[0])
-        last = d.get_layer(f"down_{n - 1}_lrelu").output
-    else:
-        d = mlp_discriminator(data_shape, hp["d_hidden_units"], hp["d_dropout"],
-                              hp["d_minibatch_std"], hp["d_spectral_norm"])
-        last = d.layers[-3].output  # [..., last hidden, (spectral-normed) logit, logit_f32]
-    flat = layers.Flatten(name="flat_features")(last)
+    """image -> flattened features the logit of the ``--architecture``
+    discriminator reads (its last hidden layer, with the minibatch features when
+    they are on)."""
+    d = builders.discriminator(hp, data_shape)
+    flat = layers.Flatten(name="flat_features")(d.get_layer("logit_input").output)
     return keras.Model(d.input, flat, name=name)
 
 
 def dense(units, hp, name):
     layer = layers.Dense(units, name=name)
-    return layers.SpectralNormalization(layer, name=f"{name}_sn") if hp["d_spectral_norm"] \
-        else layer
+    spectral = hp["d_spectral_norm"] or builders.d_norm(hp) == "spectral"
+    return layers.SpectralNormalization(layer, name=f"{name}_sn") if spectral else layer
 
 
 def f32(x, name):
@@ -130,15 +118,12 @@ def concat_discriminator(hp, data_shape, num_classes):
         h, w, c = data_shape
         x = layers.Concatenate(name="image_and_label_maps")(
             [image, LabelMaps(h, w, name="label_maps")(onehot)])
-        trunk = dcgan_discriminator((h, w, c + num_classes), hp["d_filters"],
-                                    hp["kernel_size"], hp["d_norm"], hp["d_spectral_norm"],
-                                    name="trunk")
+        trunk = builders.discriminator(hp, (h, w, c + num_classes), name="trunk")
     else:
         flat = layers.Flatten(name="flatten_image")(image)
         x = layers.Concatenate(name="image_and_label")([flat, onehot])
-        trunk = mlp_discriminator((math.prod(data_shape) + num_classes,), hp["d_hidden_units"],
-                                  hp["d_dropout"], hp["d_minibatch_std"],
-                                  hp["d_spectral_norm"], name="trunk")
+        trunk = builders.discriminator(hp, (math.prod(data_shape) + num_classes,),
+                                       name="trunk")
     return keras.Model([image, labels], trunk(x), name="discriminator")
 
 

@@ -18,6 +18,9 @@ every upsampling; D mirrors it.
 import keras
 from keras import layers
 
+from tfgan_suite.layers import MinibatchDiscrimination, MinibatchStdDev
+from tfgan_suite.networks.norm import _check_norm, has_norm, normalization, spectral
+
 
 def spatial_plan(image_size):
     """Return (base_size, num_upsamplings) for a square image of ``image_size``."""
@@ -36,68 +39,106 @@ def _init():
     return keras.initializers.RandomNormal(0.0, 0.02)
 
 
-def dcgan_generator(latent_dim, image_shape, filters=64, kernel_size=4,
-                    name="generator"):
-    """z [B, latent_dim] -> image [B, H, W, C] in [-1, 1]."""
+def dcgan_generator(latent_dim, image_shape, filters=64, kernel_size=4, norm="batch",
+                    reference_size=None, name="generator"):
+    """z [B, latent_dim] -> image [B, H, W, C] in [-1, 1].
+
+    ``norm`` (``norm.NORMS`` or "virtual_batch") goes after every layer but the
+    output one; BatchNorm is the paper's.
+    """
     h, w, c = image_shape
     if h != w:
         raise ValueError(f"DCGAN expects square images, got {h}x{w}")
     base, n = spatial_plan(h)
+    normalise = norm == "virtual_batch" or has_norm(norm)
+
+    def norm_layer(layer_name):
+        return normalization(norm, name=layer_name, reference_size=reference_size)
+
     z = keras.Input((latent_dim,), name="z")
     x = layers.Reshape((1, 1, latent_dim), name="z_map")(z)
     ch = filters * 2 ** (n - 1)
-    x = layers.Conv2DTranspose(ch, base, padding="valid", use_bias=False,
-                               kernel_initializer=_init(), name="project")(x)
-    x = layers.BatchNormalization(name="project_bn")(x)
+    x = _sn(norm, layers.Conv2DTranspose(ch, base, padding="valid", use_bias=not normalise,
+                                         kernel_initializer=_init(), name="project"))(x)
+    x = norm_layer("project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
     for i in range(n - 1):
         ch //= 2
-        x = layers.Conv2DTranspose(ch, kernel_size, strides=2, padding="same",
-                                   use_bias=False, kernel_initializer=_init(),
-                                   name=f"up_{i}")(x)
-        x = layers.BatchNormalization(name=f"up_{i}_bn")(x)
+        x = _sn(norm, layers.Conv2DTranspose(ch, kernel_size, strides=2, padding="same",
+                                             use_bias=not normalise, kernel_initializer=_init(),
+                                             name=f"up_{i}"))(x)
+        x = norm_layer(f"up_{i}_bn")(x)
         x = layers.ReLU(name=f"up_{i}_relu")(x)
-    x = layers.Conv2DTranspose(c, kernel_size, strides=2, padding="same",
-                               kernel_initializer=_init(), name="to_image")(x)
+    x = _sn(norm, layers.Conv2DTranspose(c, kernel_size, strides=2, padding="same",
+                                         kernel_initializer=_init(), name="to_image"))(x)
     x = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model(z, x, name=name)
 
 
-def _maybe_sn(layer, spectral_norm):
-    return layers.SpectralNormalization(layer) if spectral_norm else layer
+def _sn(norm, layer):
+    return spectral(norm if norm != "virtual_batch" else "none", layer)
 
 
 def dcgan_discriminator(image_shape, filters=64, kernel_size=4, norm="batch",
-                        spectral_norm=False, name="discriminator"):
+                        spectral_norm=False, minibatch_stddev=False, minibatch_kernels=0,
+                        minibatch_kernel_dim=5, name="discriminator"):
     """image [B, H, W, C] -> one logit (or critic score) per sample [B, 1].
 
-    ``norm``: "batch" (DCGAN), "layer" (WGAN-GP's critic: BatchNorm would make
+    ``norm``: one of ``norm.NORMS``, after every convolution but the input
+    layer's: "batch" (DCGAN), "layer" (WGAN-GP's critic: BatchNorm would make
     each sample's score depend on the batch, which the per-sample gradient
-    penalty assumes it does not) or "none". ``spectral_norm`` wraps every
-    convolution in ``keras.layers.SpectralNormalization`` (SNGAN).
+    penalty assumes it does not), "spectral" (SNGAN), ... ``spectral_norm``
+    also wraps every convolution in ``keras.layers.SpectralNormalization``.
+
+    The last hidden map is the layer ``features`` (feature matching's default);
+    ``minibatch_stddev`` appends the minibatch standard deviation to it as one
+    more channel (Karras et al. 2018), ``minibatch_kernels`` > 0 flattens it and
+    appends minibatch discrimination's B = ``minibatch_kernels`` features
+    (kernels of ``minibatch_kernel_dim`` dims, Salimans et al. 2016) before a
+    dense logit. ``logit_input`` is what the logit layer reads.
     """
-    if norm not in ("batch", "layer", "none"):
-        raise ValueError(f"norm must be batch, layer or none, got {norm!r}")
+    _check_norm(norm)
+    if spectral_norm:
+        norm = "spectral" if norm == "none" else norm
     h, w, c = image_shape
     if h != w:
         raise ValueError(f"DCGAN expects square images, got {h}x{w}")
     base, n = spatial_plan(h)
+
+    def sn(layer):
+        return layers.SpectralNormalization(layer) if spectral_norm or norm == "spectral" \
+            else layer
+
     x_in = keras.Input(tuple(image_shape), name="x")
     x = x_in
     ch = filters
     for i in range(n):
-        normalise = i > 0 and norm != "none"  # no normalisation on the input layer
-        x = _maybe_sn(layers.Conv2D(ch, kernel_size, strides=2, padding="same",
-                                    use_bias=not normalise, kernel_initializer=_init(),
-                                    name=f"down_{i}"), spectral_norm)(x)
-        if normalise and norm == "batch":
-            x = layers.BatchNormalization(name=f"down_{i}_bn")(x)
-        elif normalise:
-            x = layers.LayerNormalization(axis=[1, 2, 3], name=f"down_{i}_ln")(x)
+        normalise = i > 0 and has_norm(norm)  # no normalisation on the input layer
+        x = sn(layers.Conv2D(ch, kernel_size, strides=2, padding="same",
+                             use_bias=not normalise, kernel_initializer=_init(),
+                             name=f"down_{i}"))(x)
+        if normalise:
+            x = normalization(norm, name=f"down_{i}_{_SUFFIX.get(norm, 'norm')}")(x)
         x = layers.LeakyReLU(0.2, name=f"down_{i}_lrelu")(x)
         ch *= 2
-    x = _maybe_sn(layers.Conv2D(1, base, padding="valid", kernel_initializer=_init(),
-                                name="logit_conv"), spectral_norm)(x)
-    x = layers.Flatten(name="flatten")(x)
+    x = layers.Identity(name="features")(x)
+    if minibatch_stddev:
+        x = MinibatchStdDev(name="minibatch_stddev")(x)
+    if minibatch_kernels:
+        x = layers.Flatten(name="flatten_features")(x)
+        x = MinibatchDiscrimination(minibatch_kernels, minibatch_kernel_dim,
+                                    name="minibatch_discrimination")(x)
+        x = layers.Identity(name="logit_input")(x)
+        x = sn(layers.Dense(1, kernel_initializer=_init(), name="logit_dense"))(x)
+    else:
+        x = layers.Identity(name="logit_input")(x)
+        x = sn(layers.Conv2D(1, base, padding="valid", kernel_initializer=_init(),
+                             name="logit_conv"))(x)
+        x = layers.Flatten(name="flatten")(x)
     x = layers.Activation("linear", dtype="float32", name="logit")(x)
     return keras.Model(x_in, x, name=name)
+
+
+#: Layer-name suffixes of the normalisation layers (kept from the first
+#: releases, so checkpoints keep their variable paths).
+_SUFFIX = {"batch": "bn", "layer": "ln"}

@@ -4,24 +4,28 @@ import math
 import keras
 from keras import layers
 
-from tfgan_suite.layers import MinibatchStdDev
+from tfgan_suite.layers import MinibatchDiscrimination, MinibatchStdDev
+from tfgan_suite.networks.norm import _check_norm, has_norm, normalization, spectral
 
 
 def mlp_generator(latent_dim, output_shape, hidden_units=(256, 512, 1024),
-                  batchnorm=True, activation="relu", name="generator"):
-    """z -> Dense/``activation`` blocks -> output reshaped to ``output_shape``.
+                  norm="batch", activation="relu", reference_size=None, name="generator"):
+    """z -> Dense/norm/``activation`` blocks -> output reshaped to ``output_shape``.
 
-    Image outputs (rank-3 ``output_shape``) end in tanh; vector outputs are linear.
+    ``norm``: one of ``norm.NORMS`` but "instance" (no maps here), or
+    "virtual_batch". Image outputs (rank-3 ``output_shape``) end in tanh;
+    vector outputs are linear.
     """
     output_shape = tuple(int(d) for d in output_shape)
+    normalise = norm == "virtual_batch" or has_norm(norm)
     z = keras.Input((latent_dim,), name="z")
     x = z
     for i, units in enumerate(hidden_units):
-        x = layers.Dense(units, use_bias=not batchnorm, name=f"dense_{i}")(x)
-        if batchnorm:
-            x = layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = spectral(norm, layers.Dense(units, use_bias=not normalise, name=f"dense_{i}"))(x)
+        if normalise:
+            x = normalization(norm, name=f"bn_{i}", rank=2, reference_size=reference_size)(x)
         x = layers.Activation(activation, name=f"{activation}_{i}")(x)
-    x = layers.Dense(math.prod(output_shape), name="out")(x)
+    x = spectral(norm, layers.Dense(math.prod(output_shape), name="out"))(x)
     activation = "tanh" if len(output_shape) == 3 else "linear"
     x = layers.Activation(activation, dtype="float32", name=activation)(x)
     x = layers.Reshape(output_shape, name="reshape")(x)
@@ -29,15 +33,26 @@ def mlp_generator(latent_dim, output_shape, hidden_units=(256, 512, 1024),
 
 
 def mlp_discriminator(input_shape, hidden_units=(512, 256), dropout=0.0,
-                      minibatch_std=False, spectral_norm=False, name="discriminator"):
-    """x -> flatten -> Dense/LeakyReLU(0.2) blocks -> one logit per sample.
+                      minibatch_std=False, spectral_norm=False, norm="none",
+                      minibatch_kernels=0, minibatch_kernel_dim=5, name="discriminator"):
+    """x -> flatten -> Dense/norm/LeakyReLU(0.2) blocks -> one logit per sample.
 
-    ``minibatch_std`` appends the batch's standard deviation to the input
-    (Karras et al. 2018), which lets D see a too-narrow or collapsed batch.
-    ``spectral_norm`` wraps every Dense layer in ``keras.layers.SpectralNormalization``.
+    ``minibatch_std`` appends the batch's standard deviation to the *input*
+    (Karras et al. 2018), which lets D see a too-narrow or collapsed batch of
+    low-dimensional points directly. ``spectral_norm`` (or ``norm="spectral"``)
+    wraps every Dense layer in ``keras.layers.SpectralNormalization``. The last
+    hidden layer is ``features``; ``minibatch_kernels`` > 0 appends minibatch
+    discrimination's features to it (Salimans et al. 2016); ``logit_input`` is
+    what the logit reads.
     """
+    if norm == "instance":
+        raise ValueError("instance norm needs feature maps; an MLP discriminator can use "
+                         "batch, sync_batch, layer, group, spectral or none")
+    _check_norm(norm)
+
     def sn(layer):
-        return layers.SpectralNormalization(layer) if spectral_norm else layer
+        return layers.SpectralNormalization(layer) if spectral_norm or norm == "spectral" \
+            else layer
 
     x_in = keras.Input(tuple(input_shape), name="x")
     x = layers.Flatten(name="flatten")(x_in)
@@ -45,9 +60,16 @@ def mlp_discriminator(input_shape, hidden_units=(512, 256), dropout=0.0,
         x = MinibatchStdDev(name="minibatch_std")(x)
     for i, units in enumerate(hidden_units):
         x = sn(layers.Dense(units, name=f"dense_{i}"))(x)
+        if has_norm(norm):
+            x = normalization(norm, name=f"norm_{i}", rank=2)(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
+    x = layers.Identity(name="features")(x)
+    if minibatch_kernels:
+        x = MinibatchDiscrimination(minibatch_kernels, minibatch_kernel_dim,
+                                    name="minibatch_discrimination")(x)
+    x = layers.Identity(name="logit_input")(x)
     x = sn(layers.Dense(1, name="logit"))(x)
     x = layers.Activation("linear", dtype="float32", name="logit_f32")(x)
     return keras.Model(x_in, x, name=name)

@@ -1,8 +1,10 @@
-"""Normalisation, padding and dropout layers shared by the image-to-image networks.
+"""Normalisation, padding and dropout layers shared by the network builders.
 
-* ``normalization(kind, name)``: batch norm (pix2pix), instance norm (CycleGAN;
-  Ulyanov, Vedaldi & Lempitsky 2016: statistics per sample and per channel, over
-  the spatial positions only) or nothing.
+* ``normalization(kind, name)``: batch norm (pix2pix; ``sync_batch`` over all
+  replicas), layer, instance norm (CycleGAN; Ulyanov, Vedaldi & Lempitsky 2016:
+  statistics per sample and per channel, over the spatial positions only),
+  group norm, virtual batch norm, or nothing; ``spectral(kind, layer)`` wraps
+  the weighted layers for ``kind="spectral"``.
 * ``ReflectionPad2D``: mirror padding without repeating the edge pixel, as used
   before the convolutions of the CycleGAN / Johnson et al. generator to avoid
   border artefacts.
@@ -10,27 +12,86 @@
   al. 2017, section 3.1) gives its generator no explicit z; its only noise is
   dropout in the decoder, "applied at both training and test time".
 """
+import math
+
 import keras
 from keras import layers, ops
 
-NORMS = ("batch", "instance", "none")
+NORMS = ("batch", "sync_batch", "layer", "instance", "group", "spectral", "none")
 
 
-def normalization(kind, name=None):
-    """Return a normalisation layer: kind is "batch", "instance" or "none".
+def has_norm(kind):
+    """Whether ``kind`` inserts a normalisation layer (spectral normalisation
+    rescales the weights instead, and "none" does nothing)."""
+    _check_norm(kind)
+    return kind not in ("spectral", "none")
 
-    Instance norm is ``GroupNormalization`` with one group per channel, so the
-    mean and variance are taken per sample and per channel over (H, W), and one
-    sample's output does not depend on the rest of its batch. "none" gives an
-    identity layer, so callers can always insert the returned layer.
+
+def spectral(kind, layer):
+    """``layer`` wrapped in ``keras.layers.SpectralNormalization`` when ``kind``
+    is "spectral" (Miyato et al. 2018: W / sigma(W), sigma by power iteration),
+    else ``layer`` itself."""
+    return keras.layers.SpectralNormalization(layer) if kind == "spectral" else layer
+
+
+def normalization(kind, name=None, rank=4, reference_size=None):
+    """The normalisation layer of ``kind`` for inputs of ``rank`` (4: NHWC maps,
+    2: [N, D] features). Statistics are over:
+
+    * ``batch``: the batch (and H, W), per channel; moving averages at inference.
+      Under a distribution strategy, over one replica's batch.
+    * ``sync_batch``: the same over the *global* batch (all replicas agree;
+      ``BatchNormalization(synchronized=True)``).
+    * ``layer``: each sample, over all its features (H, W and C).
+    * ``instance``: each sample and channel, over H, W (Ulyanov et al. 2016):
+      ``GroupNormalization`` with one group per channel. Maps only.
+    * ``group``: each sample, over H, W and groups of channels (Wu & He 2018;
+      gcd(C, 32) groups).
+    * ``virtual_batch``: a reference batch together with the example
+      (``layers.VirtualBatchNormalization``, size ``reference_size``).
+    * ``spectral`` / ``none``: an identity layer (spectral normalisation wraps
+      the weighted layers instead: ``spectral``), so callers can always insert
+      the returned layer.
     """
+    if kind == "virtual_batch":
+        from tfgan_suite.layers import VirtualBatchNormalization
+        return VirtualBatchNormalization(reference_size or 64, name=name)
+    _check_norm(kind)
     if kind == "batch":
         return layers.BatchNormalization(name=name)
+    if kind == "sync_batch":
+        return layers.BatchNormalization(synchronized=True, name=name)
+    if kind == "layer":
+        return layers.LayerNormalization(axis=list(range(1, rank)), name=name)
     if kind == "instance":
+        if rank < 3:
+            raise ValueError("instance norm needs feature maps (it normalises each channel "
+                             "over H, W); use layer or group for fully connected layers")
         return layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
-    if kind == "none":
-        return layers.Identity(name=name)
-    raise ValueError(f"norm must be one of {', '.join(NORMS)}; got {kind!r}")
+    if kind == "group":
+        return _GroupNorm(name=name)
+    return layers.Identity(name=name)
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class _GroupNorm(layers.GroupNormalization):
+    """GroupNormalization with gcd(C, 32) groups, C read when built."""
+
+    def __init__(self, groups=None, **kwargs):
+        kwargs.setdefault("epsilon", 1e-5)
+        super().__init__(groups=groups or 1, **kwargs)
+        self._auto_groups = groups is None
+
+    def build(self, input_shape):
+        if self._auto_groups:
+            self.groups = math.gcd(int(input_shape[-1]), 32)
+        super().build(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        if self._auto_groups:
+            config["groups"] = None
+        return config
 
 
 def _check_norm(kind):

@@ -21,7 +21,7 @@ receptive fields 16 (n=1), 70 (n=3) and 286 (n=5); a 256x256 input gives a
 import keras
 from keras import layers
 
-from tfgan_suite.networks.norm import _check_norm, normalization
+from tfgan_suite.networks.norm import _check_norm, has_norm, normalization, spectral
 
 
 def _init():
@@ -70,17 +70,17 @@ def patchgan_discriminator(image_shape, receptive_field=70, filters=64,
     else:
         inputs = image
         x = image
-    normalise = norm != "none"
+    normalise = has_norm(norm)
 
     if receptive_field == 1:
-        x = layers.Conv2D(filters, 1, kernel_initializer=_init(), name="conv_0")(x)
+        x = spectral(norm, layers.Conv2D(filters, 1, kernel_initializer=_init(), name="conv_0"))(x)
         x = layers.LeakyReLU(0.2, name="conv_0_lrelu")(x)
-        x = layers.Conv2D(filters * 2, 1, use_bias=not normalise,
-                          kernel_initializer=_init(), name="conv_1")(x)
+        x = spectral(norm, layers.Conv2D(filters * 2, 1, use_bias=not normalise,
+                          kernel_initializer=_init(), name="conv_1"))(x)
         if normalise:
             x = normalization(norm, name="conv_1_norm")(x)
         x = layers.LeakyReLU(0.2, name="conv_1_lrelu")(x)
-        x = layers.Conv2D(1, 1, kernel_initializer=_init(), name="logit_conv")(x)
+        x = spectral(norm, layers.Conv2D(1, 1, kernel_initializer=_init(), name="logit_conv"))(x)
     else:
         n = _depth_for(receptive_field, image_shape)
         ch = filters
@@ -90,15 +90,15 @@ def patchgan_discriminator(image_shape, receptive_field=70, filters=64,
             stride = 2 if i < n else 1
             norm_here = normalise and i > 0
             x = layers.ZeroPadding2D(1, name=f"conv_{i}_pad")(x)
-            x = layers.Conv2D(ch, 4, strides=stride, padding="valid",
+            x = spectral(norm, layers.Conv2D(ch, 4, strides=stride, padding="valid",
                               use_bias=not norm_here, kernel_initializer=_init(),
-                              name=f"conv_{i}")(x)
+                              name=f"conv_{i}"))(x)
             if norm_here:
                 x = normalization(norm, name=f"conv_{i}_norm")(x)
             x = layers.LeakyReLU(0.2, name=f"conv_{i}_lrelu")(x)
         x = layers.ZeroPadding2D(1, name="logit_pad")(x)
-        x = layers.Conv2D(1, 4, padding="valid", kernel_initializer=_init(),
-                          name="logit_conv")(x)
+        x = spectral(norm, layers.Conv2D(1, 4, padding="valid", kernel_initializer=_init(),
+                          name="logit_conv"))(x)
     x = layers.Activation("linear", dtype="float32", name="logits")(x)
     return keras.Model(inputs, x, name=name)
 

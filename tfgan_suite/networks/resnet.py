@@ -27,7 +27,7 @@ output is one real/fake decision per image patch.
 import keras
 from keras import layers
 
-from tfgan_suite.networks.norm import ReflectionPad2D, _check_norm, normalization
+from tfgan_suite.networks.norm import ReflectionPad2D, _check_norm, has_norm, normalization, spectral
 
 
 def _init():
@@ -51,12 +51,12 @@ def resnet_generator(image_shape, out_channels=None, filters=64, num_blocks=None
     if num_blocks is None:
         num_blocks = 9 if min(h, w) >= 256 else 6
     out_channels = int(c if out_channels is None else out_channels)
-    normalise = norm != "none"
+    normalise = has_norm(norm)
 
     def conv_norm_relu(x, ch, kernel, stride, prefix, relu=True):
-        x = layers.Conv2D(ch, kernel, strides=stride, padding="valid",
+        x = spectral(norm, layers.Conv2D(ch, kernel, strides=stride, padding="valid",
                           use_bias=not normalise, kernel_initializer=_init(),
-                          name=prefix)(x)
+                          name=prefix))(x)
         x = normalization(norm, name=f"{prefix}_norm")(x)
         if relu:
             x = layers.ReLU(name=f"{prefix}_relu")(x)
@@ -78,14 +78,14 @@ def resnet_generator(image_shape, out_channels=None, filters=64, num_blocks=None
         x = layers.Add(name=f"res_{b}_add")([x, y])
     for i in range(2):  # u128, u64
         ch //= 2
-        x = layers.Conv2DTranspose(ch, 3, strides=2, padding="same",
+        x = spectral(norm, layers.Conv2DTranspose(ch, 3, strides=2, padding="same",
                                    use_bias=not normalise, kernel_initializer=_init(),
-                                   name=f"up_{i}")(x)
+                                   name=f"up_{i}"))(x)
         x = normalization(norm, name=f"up_{i}_norm")(x)
         x = layers.ReLU(name=f"up_{i}_relu")(x)
     x = ReflectionPad2D(3, name="to_image_pad")(x)
-    x = layers.Conv2D(out_channels, 7, padding="valid", kernel_initializer=_init(),
-                      name="to_image")(x)
+    x = spectral(norm, layers.Conv2D(out_channels, 7, padding="valid", kernel_initializer=_init(),
+                      name="to_image"))(x)
     x = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model(x_in, x, name=name)
 

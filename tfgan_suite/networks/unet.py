@@ -29,7 +29,7 @@ import math
 import keras
 from keras import layers
 
-from tfgan_suite.networks.norm import InferenceDropout, _check_norm, normalization
+from tfgan_suite.networks.norm import InferenceDropout, _check_norm, has_norm, normalization, spectral
 
 
 def _init():
@@ -84,9 +84,9 @@ def unet_generator(image_shape, out_channels=None, filters=64, max_filters=512,
     x = x_in
     skips = []
     for i, ch in enumerate(channels):
-        normalise = norm != "none" and 0 < i < depth - 1
-        x = layers.Conv2D(ch, 4, strides=2, padding="same", use_bias=not normalise,
-                          kernel_initializer=_init(), name=f"down_{i}")(x)
+        normalise = has_norm(norm) and 0 < i < depth - 1
+        x = spectral(norm, layers.Conv2D(ch, 4, strides=2, padding="same", use_bias=not normalise,
+                          kernel_initializer=_init(), name=f"down_{i}"))(x)
         if normalise:
             x = normalization(norm, name=f"down_{i}_norm")(x)
         x = layers.LeakyReLU(0.2, name=f"down_{i}_lrelu")(x)
@@ -97,10 +97,10 @@ def unet_generator(image_shape, out_channels=None, filters=64, max_filters=512,
     # with its output (same size, same channels).
     for j in range(depth - 1):
         k = depth - 2 - j
-        normalise = norm != "none"
-        x = layers.Conv2DTranspose(channels[k], 4, strides=2, padding="same",
+        normalise = has_norm(norm)
+        x = spectral(norm, layers.Conv2DTranspose(channels[k], 4, strides=2, padding="same",
                                    use_bias=not normalise, kernel_initializer=_init(),
-                                   name=f"up_{j}")(x)
+                                   name=f"up_{j}"))(x)
         if normalise:
             x = normalization(norm, name=f"up_{j}_norm")(x)
         if j < num_dropout:
@@ -109,7 +109,7 @@ def unet_generator(image_shape, out_channels=None, filters=64, max_filters=512,
         x = layers.ReLU(name=f"up_{j}_relu")(x)
         x = layers.Concatenate(axis=-1, name=f"skip_{j}")([x, skips[k]])
 
-    x = layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same",
-                               kernel_initializer=_init(), name="to_image")(x)
+    x = spectral(norm, layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same",
+                               kernel_initializer=_init(), name="to_image"))(x)
     x = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model(x_in, x, name=name)
