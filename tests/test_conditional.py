@@ -222,7 +222,7 @@ def test_two_replicas_step_equals_one_device_step(name):
     does: labels and codes are drawn for the global batch and sliced."""
     source = _source(num=16)
     kwargs = dict(architecture="mlp", g_hidden_units=(8,), d_hidden_units=(8,),
-                  g_batchnorm=False, optimizer="sgd", beta1=0.0, g_learning_rate=0.05,
+                  g_norm="none", optimizer="sgd", beta1=0.0, g_learning_rate=0.05,
                   d_learning_rate=0.05)
     if name == "infogan":  # BatchNorm statistics are per replica
         kwargs.update(q_hidden_units=4, q_batchnorm=False)

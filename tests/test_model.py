@@ -80,7 +80,7 @@ def _equivalence_model(name, strategy, init):
     with strategy.scope():
         m = tg.build(name, (4, 4, 1), seed=7, latent_dim=3, disc_steps=2,
                      architecture="mlp", g_hidden_units=(16,), d_hidden_units=(16,),
-                     g_batchnorm=False,  # BatchNorm statistics are per replica
+                     g_norm="none",  # BatchNorm statistics are per replica
                      # Plain SGD: an update proportional to the gradient, so a
                      # loss scaled wrongly by the replica count shows (Adam
                      # would normalise it away).

@@ -63,8 +63,8 @@ def test_image_gan_covers_the_whole_image_with_the_smallest_stack(shape, expecte
 def test_patchgan_rejects_unknown_receptive_fields():
     with pytest.raises(ValueError, match="50"):
         patchgan_discriminator((64, 64, 3), receptive_field=50)
-    with pytest.raises(ValueError, match="group"):
-        patchgan_discriminator((64, 64, 3), norm="group")
+    with pytest.raises(ValueError, match="weight"):
+        patchgan_discriminator((64, 64, 3), norm="weight")
 
 
 def test_conditional_patchgan_sees_condition_and_image():

@@ -20,7 +20,7 @@ from tfgan_suite import losses, networks
 from tfgan_suite.hparams import D_FILTERS, G_FILTERS, POOL_SIZE, HParam
 from tfgan_suite.image_pool import ImagePool
 from tfgan_suite.models.base import call_frozen
-from tfgan_suite.models.image_to_image import (NORM, RECEPTIVE_FIELD, TRANSLATION_DEFAULTS,
+from tfgan_suite.models.image_to_image import (NORMS, RECEPTIVE_FIELD, TRANSLATION_DEFAULTS,
                                                TRANSLATION_TINY, ImageToImageGAN,
                                                patch_discriminator)
 from tfgan_suite.registry import register
@@ -33,7 +33,7 @@ from tfgan_suite.registry import register
                                                    pool_size=2),
           default_shape=(32, 32, 1), default_batch_size=1)
 class CycleGAN(ImageToImageGAN):
-    HPARAMS = (G_FILTERS, D_FILTERS, RECEPTIVE_FIELD, NORM, POOL_SIZE,
+    HPARAMS = (G_FILTERS, D_FILTERS, RECEPTIVE_FIELD, *NORMS, POOL_SIZE,
                HParam("cycle_weight", 10.0, "Cycle-consistency weight lambda.", lower=0.0),
                HParam("identity_weight", 0.5, "Identity loss weight as a fraction of lambda "
                       "(0 turns it off).", lower=0.0),
@@ -56,7 +56,7 @@ class CycleGAN(ImageToImageGAN):
 
         def generator(name):
             return networks.resnet_generator(data.shape, filters=hp["g_filters"],
-                                             num_blocks=blocks, norm=hp["norm"], name=name)
+                                             num_blocks=blocks, norm=hp["g_norm"], name=name)
         # Built F, D_X, G, D_Y: the order of the first version, so that a seed
         # gives the same initial weights as before.
         f = generator("generator_b2a")

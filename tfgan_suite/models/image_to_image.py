@@ -27,9 +27,18 @@ from tfgan_suite.models.contract import EvalBatch, Grid, Signature, uniform_imag
 RECEPTIVE_FIELD = HParam("receptive_field", "70", "PatchGAN receptive field in pixels "
                          "(1 = PixelGAN, image = ImageGAN).", "enum",
                          choices=("1", "16", "70", "286", "image"))
-NORM = HParam("norm", "instance", "Normalisation in both networks (instance: BatchNorm "
-              "with the test batch's statistics at batch 1, as in the papers).", "enum",
-              choices=("batch", "instance", "none"))
+NORMS = (G_NORM, D_NORM) = (
+    HParam("g_norm", "instance", "Normalisation in the generator(s) (instance: BatchNorm with "
+           "the test batch's statistics at batch 1, as in the papers).", "enum",
+           choices=networks.NORMS),
+    HParam("d_norm", "auto", "Normalisation in the discriminator(s) (auto: as --g_norm).",
+           "enum", choices=("auto",) + networks.NORMS),
+)
+
+
+def d_norm(hp):
+    """--d_norm with auto resolved (the generator's)."""
+    return hp["g_norm"] if hp["d_norm"] == "auto" else hp["d_norm"]
 
 #: The papers' optimisation: Adam(2e-4, beta1 = 0.5) for both networks.
 TRANSLATION_DEFAULTS = dict(g_learning_rate=2e-4, d_learning_rate=2e-4, beta1=0.5,
@@ -57,7 +66,7 @@ def patch_discriminator(hp, data_shape, condition_channels=0, name="discriminato
     field = hp["receptive_field"]
     return networks.patchgan_discriminator(
         data_shape, receptive_field=field if field == "image" else int(field),
-        filters=hp["d_filters"], norm=hp["norm"], condition_channels=condition_channels,
+        filters=hp["d_filters"], norm=d_norm(hp), condition_channels=condition_channels,
         name=name)
 
 

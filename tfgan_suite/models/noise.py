@@ -130,7 +130,7 @@ class NoiseToImageGAN(GANModel):
     #: low-dimensional generator dies, no BatchNorm (it would couple the
     #: samples of a batch).
     VECTOR_NETWORK = dict(architecture="mlp", latent_dim=8, g_hidden_units=(128, 128),
-                          d_hidden_units=(128, 128), g_norm="none",
+                          d_hidden_units=(128, 128), g_norm="none", d_norm="auto",
                           g_activation="leaky_relu")
     #: Model-specific toy defaults, added to ``VECTOR_NETWORK``.
     VECTOR_EXTRA = TOY_LEARNING_RATES

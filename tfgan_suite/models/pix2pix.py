@@ -11,8 +11,8 @@ at test time (``--test_dropout``, default on); it is switched off while the
 generator is converted to TFLite, where random ops are not builtins
 (``tflite_mode``). Normalisation: the paper uses BatchNorm with the *test
 batch's* statistics at test time, which at its batch size 1 is instance
-normalisation; ``--norm=instance`` (default) does exactly that at every batch
-size, ``--norm=batch`` is Keras' BatchNorm (moving statistics at test).
+normalisation; ``--g_norm=instance`` (default; ``--d_norm`` follows it) does exactly that at every batch
+size, ``--g_norm=batch`` is Keras' BatchNorm (moving statistics at test).
 
 Order per step, as in the reference code: forward G, update D on the detached
 output, update G against the updated D.
@@ -24,7 +24,7 @@ import tensorflow as tf
 from tfgan_suite import losses, networks
 from tfgan_suite.hparams import D_FILTERS, G_FILTERS, HParam
 from tfgan_suite.models.base import call_frozen
-from tfgan_suite.models.image_to_image import (NORM, RECEPTIVE_FIELD, TRANSLATION_DEFAULTS,
+from tfgan_suite.models.image_to_image import (NORMS, RECEPTIVE_FIELD, TRANSLATION_DEFAULTS,
                                                TRANSLATION_TINY, ImageToImageGAN,
                                                patch_discriminator)
 from tfgan_suite.registry import register
@@ -40,7 +40,7 @@ def discriminator_loss(real_output, fake_output):
           defaults=TRANSLATION_DEFAULTS, tiny=TRANSLATION_TINY,
           default_shape=(32, 32, 1), default_batch_size=1)
 class Pix2Pix(ImageToImageGAN):
-    HPARAMS = (G_FILTERS, D_FILTERS, RECEPTIVE_FIELD, NORM,
+    HPARAMS = (G_FILTERS, D_FILTERS, RECEPTIVE_FIELD, *NORMS,
                HParam("l1_weight", 100.0, "Weight lambda of the L1 loss.", lower=0.0),
                HParam("test_dropout", True, "Keep dropout on at test time (the paper's "
                       "noise source).", "bool"))
@@ -51,7 +51,7 @@ class Pix2Pix(ImageToImageGAN):
     def build_networks(cls, hp, data):
         return dict(
             generator=networks.unet_generator(
-                data.shape, filters=hp["g_filters"], norm=hp["norm"],
+                data.shape, filters=hp["g_filters"], norm=hp["g_norm"],
                 dropout_at_inference=hp["test_dropout"], name="generator"),
             discriminator=patch_discriminator(hp, data.shape,
                                               condition_channels=data.shape[-1]))
