@@ -412,3 +412,45 @@ def test_two_replicas_step_equals_one_device_step_with_trick(trick):
         if isinstance(var, tf.Variable):
             np.testing.assert_allclose(var.numpy(), items2[name].numpy(), rtol=1e-4,
                                        atol=1e-6, err_msg=name)
+
+
+def test_bare_feature_matching_flag_means_the_features_layer(flags_parsed):
+    from tfgan_suite import train
+    fv = flags_parsed(["--model=dcgan", "--feature_matching", "--g_ema=0.99"])
+    overrides = train.hparam_overrides(registry.get("dcgan"))
+    assert overrides["feature_matching"] == "features" and overrides["g_ema"] == 0.99
+    fv = flags_parsed(["--model=dcgan", "--feature_matching=down_0_lrelu"])
+    assert fv.feature_matching == "down_0_lrelu"
+    flags_parsed(["--model=pix2pix", "--r1_gamma=1"])
+    with pytest.raises(ConfigError, match="--r1_gamma is not read by --model=pix2pix"):
+        train.hparam_overrides(registry.get("pix2pix"))
+
+
+@pytest.mark.cli
+@pytest.mark.slow
+def test_tricks_from_the_command_line_to_an_export_of_the_ema_generator(tmp_path):
+    """train with the stateful tricks on, resume, export: the SavedModel and the
+    TFLite model compute the EMA generator, with no reference batch in them."""
+    from conftest import run_cli
+    run, exports = tmp_path / "run", tmp_path / "exports"
+    args = ["--model=dcgan", "--dataset=bundled:mnist", "--batch_size=8", "--g_filters=4",
+            "--d_filters=4", "--latent_dim=5", "--save_every=3", "--sample_every=0",
+            "--nojit_compile", f"--model_dir={run}", "--g_ema=0.9", "--virtual_batch_norm",
+            "--vbn_reference_size=4", "--feature_matching", "--r1_gamma=1",
+            "--instance_noise=0.1", "--diffaugment=translation,cutout",
+            "--historical_averaging=0.01"]
+    r = run_cli("train", *args, "--train_steps=3")
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = run_cli("train", *args, "--train_steps=5")
+    assert r.returncode == 0 and "Resuming" in r.stdout, r.stderr[-3000:]
+    r = run_cli("export", f"--model_dir={run}", f"--export_dir={exports}", "--name=ema")
+    assert r.returncode == 0, r.stderr[-3000:]
+    model = tg.load_model(str(run))
+    assert model.step == 5 and float(model.g_history.count.numpy()) == 5
+    z = np.random.default_rng(0).normal(size=(2, 5)).astype("float32")
+    served = tf.saved_model.load(str(exports / "ema" / "1"))
+    out = served.signatures["serving_default"](z=tf.constant(z))["images"].numpy()
+    np.testing.assert_allclose(out, model.generator_ema(z, training=False), atol=1e-5)
+    assert not np.allclose(out, model.generator(z, training=False), atol=1e-4)
+    names = {v.name for v in served.variables}
+    assert not any("vbn_reference" in n for n in names)

@@ -33,6 +33,9 @@ class HParam:
     lower: Optional[float] = None
     positive: bool = False
     below: Optional[float] = None
+    #: For a "str" parameter: its value when the flag is given bare
+    #: (``--feature_matching`` = ``--feature_matching=features``).
+    bare: Optional[str] = None
 
     def __post_init__(self):
         if self.type not in TYPES:
@@ -151,12 +154,39 @@ def define_flags(specs, flag_values=None):
             flags.DEFINE_boolean(name, None, text, flag_values=fv, module_name=module)
         elif hp.type == "int_list":
             flags.DEFINE_list(name, None, text, flag_values=fv, module_name=module)
+        elif hp.bare is not None:
+            flags.DEFINE_flag(flags.Flag(_BareParser(hp.bare), flags.ArgumentSerializer(), name,
+                                         None, text, boolean=True),
+                              flag_values=fv, module_name=module)
         else:
             flags.DEFINE_string(name, None, text, flag_values=fv, module_name=module)
     for spec in specs:
         for name in spec.declarations:
             fv.register_flag_by_module(f"model {spec.name}", fv[name])
     return sorted(names)
+
+
+class _BareParser:
+    """A string flag that may be given bare (absl treats it like a boolean
+    flag): ``--name`` -> ``bare``, ``--noname`` -> "", ``--name=value`` -> value."""
+
+    syntactic_help = "a string; bare: the default choice"
+
+    def __init__(self, bare):
+        self.bare = bare
+
+    def parse(self, argument):
+        if argument is True or argument == "true":
+            return self.bare
+        if argument is False or argument == "false":
+            return ""
+        return str(argument)
+
+    def flag_type(self):
+        return "string"
+
+    def _custom_xml_dom_elements(self, doc):
+        return []
 
 
 G_FILTERS = HParam("g_filters", 64, "Generator width (channels of its widest convolution "

@@ -48,7 +48,8 @@ TRICK_HPARAMS = (
            lower=0.0, below=1.0),
     HParam("feature_matching", "", "Feature matching (Salimans et al. 2016): G's loss "
            "||E f(x) - E f(G(z))||^2 on D's layer of this name ('features', or bare "
-           "--feature_matching: D's last hidden layer). Empty: off.", "str"),
+           "--feature_matching: D's last hidden layer). Empty: off.", "str",
+           bare=DEFAULT_FEATURE_LAYER),
     HParam("feature_matching_mode", "replace", "replace: feature matching is G's whole "
            "loss (the paper's); add: it is added to the model's own G loss.", "enum",
            choices=("replace", "add")),
