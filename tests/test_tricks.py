@@ -454,3 +454,44 @@ def test_tricks_from_the_command_line_to_an_export_of_the_ema_generator(tmp_path
     assert not np.allclose(out, model.generator(z, training=False), atol=1e-4)
     names = {v.name for v in served.variables}
     assert not any("vbn_reference" in n for n in names)
+
+
+ALL_TRICKS = dict(feature_matching="features", feature_matching_mode="add",
+                  minibatch_discrimination=True, minibatch_kernels=3, minibatch_kernel_dim=2,
+                  minibatch_stddev=True, virtual_batch_norm=True, vbn_reference_size=3,
+                  label_smoothing=0.1, historical_averaging=0.01, instance_noise=0.1,
+                  r1_gamma=0.5, g_ema=0.9, diffaugment="color,translation,cutout")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in registry.list_models()
+                                  if "g_ema" in registry.get(n).declarations])
+def test_every_model_with_the_trick_flags_trains_with_all_it_accepts(name):
+    """Every model declaring the trick flags (a new one too) trains one step
+    with every trick it does not refuse; the ones it refuses fail at build."""
+    from tfgan_suite.data import synthetic
+    spec = registry.get(name)
+    refused = spec.cls.refusals()
+    accepted = {k: v for k, v in ALL_TRICKS.items() if k not in refused}
+    source = synthetic.source("image", (16, 16, 1), num=8, seed=0,
+                              num_classes=3 if spec.cls.needs_labels else 0)
+    # Small MLPs and k = 1: the test is about the tricks, not the networks.
+    hp = {**spec.tiny, "architecture": "mlp", "g_hidden_units": (8,), "d_hidden_units": (8,),
+          "disc_steps": 1, **accepted}
+    try:  # critics with a per-sample penalty refuse the minibatch features
+        registry.resolve_hparams(name, hp)
+    except ConfigError as e:
+        assert "couples the samples of a batch" in str(e)
+        hp.update(minibatch_stddev=False, minibatch_discrimination=False)
+    model = tg.build(name, data=source, seed=0, **hp)
+    k = spec.cls.batches_per_step(model.hparams)
+    ds = source.dataset(4, disc_steps=k, seed=0, fields=model.batch_fields)
+    g0 = weights(model.generator)
+    logs = model.fit(ds, steps_per_epoch=1, epochs=1, verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in logs.values()), logs
+    assert any(not np.array_equal(a, b) for a, b in zip(g0, model.generator.get_weights()))
+    assert model.export_networks[0] == "generator_ema"
+    assert np.all(np.isfinite(model.generate(2, seed=0)))
+    for flag in refused:
+        with pytest.raises(ConfigError, match=f"--{flag}: --model={name} cannot use it"):
+            tg.build(name, data=source, seed=0, **{**spec.tiny, flag: ALL_TRICKS[flag]})

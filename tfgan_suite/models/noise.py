@@ -381,9 +381,13 @@ class NoiseToImageGAN(GANModel):
     def ema_pairs(self):
         """(EMA variable, G variable, trainable) for every variable of G."""
         trainable = {id(v) for v in self.generator.trainable_variables}
-        return [(e, w, id(w) in trainable)
-                for e, w in zip(self.generator_ema.variables, self.generator.variables)
-                if not w.path.endswith("seed_generator_state")]
+        pairs = [(e, w, id(w) in trainable)
+                 for e, w in zip(self.generator_ema.variables, self.generator.variables)
+                 if not w.path.endswith("seed_generator_state")]
+        mismatched = [(e.path, w.path) for e, w, _ in pairs if e.path != w.path]
+        if mismatched:
+            raise ValueError(f"generator_ema does not mirror the generator: {mismatched[:3]}")
+        return pairs
 
     # ------------------------------------------------------ what it produces
     def generate(self, num, seed=None):
