@@ -302,3 +302,199 @@ class VirtualBatchNormalization(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "reference_size": self.reference_size,
                 "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class PixelNorm(keras.layers.Layer):
+    """Pixel-wise feature normalisation (Karras et al. 2018, section 4.2):
+    each pixel's feature vector divided by its root mean square over the
+    channels, b = a / sqrt(mean_c(a^2) + eps)."""
+
+    def __init__(self, epsilon=1e-8, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def call(self, x):
+        return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+class _Equalized(keras.layers.Layer):
+    """Equalised learning rate (Karras et al. 2018, section 4.1): the stored
+    weights are drawn from N(0, 1) and multiplied at run time by the He
+    constant gain / sqrt(fan_in), so every weight gets the same effective
+    learning rate under Adam whatever its layer's fan-in."""
+
+    def __init__(self, units, gain=2 ** 0.5, use_bias=True, lr_multiplier=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.gain = float(gain)
+        self.use_bias = bool(use_bias)
+        self.lr_multiplier = float(lr_multiplier)
+
+    def _make(self, kernel_shape, fan_in):
+        self.scale = self.gain / (fan_in ** 0.5) * self.lr_multiplier
+        self.kernel = self.add_weight(
+            name="kernel", shape=kernel_shape,
+            initializer=keras.initializers.RandomNormal(0.0, 1.0 / self.lr_multiplier))
+        self.bias = (self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
+                     if self.use_bias else None)
+
+    def effective_kernel(self):
+        return self.kernel * self.scale
+
+    def _finish(self, y):
+        return y + self.bias * self.lr_multiplier if self.use_bias else y
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "gain": self.gain,
+                "use_bias": self.use_bias, "lr_multiplier": self.lr_multiplier}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class EqualizedDense(_Equalized):
+    """Dense layer with the equalised learning rate (``_Equalized``)."""
+
+    def build(self, input_shape):
+        self._make((int(input_shape[-1]), self.units), int(input_shape[-1]))
+
+    def call(self, x):
+        return self._finish(ops.matmul(x, ops.cast(self.effective_kernel(), x.dtype)))
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class EqualizedConv2D(_Equalized):
+    """'same' convolution with the equalised learning rate (``_Equalized``)."""
+
+    def __init__(self, units, kernel_size=3, **kwargs):
+        super().__init__(units, **kwargs)
+        self.kernel_size = int(kernel_size)
+
+    def build(self, input_shape):
+        c = int(input_shape[-1])
+        k = self.kernel_size
+        self._make((k, k, c, self.units), k * k * c)
+
+    def call(self, x):
+        y = ops.conv(x, ops.cast(self.effective_kernel(), x.dtype), padding="same")
+        return self._finish(y)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "kernel_size": self.kernel_size}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class SelfAttention(keras.layers.Layer):
+    """Self-attention block of SAGAN (Zhang et al. 2019), as BigGAN uses it.
+
+    f = W_f x, g = W_g x (C/8 channels), h = W_h x (C/2); beta = softmax over
+    positions of f^T g; o = W_o (h beta) back to C channels; y = x + gamma o
+    with gamma a learned scalar initialised at 0, so the block starts as the
+    identity. BigGAN max-pools g and h 2x2 to cut the attention's cost; so does
+    this layer (``pool=True``, needs even H and W).
+    """
+
+    def __init__(self, pool=True, **kwargs):
+        super().__init__(**kwargs)
+        self.pool = bool(pool)
+
+    def build(self, input_shape):
+        c = int(input_shape[-1])
+        k8, k2 = max(c // 8, 1), max(c // 2, 1)
+        conv = keras.layers.Conv2D
+        self.f = conv(k8, 1, use_bias=False, name="theta")
+        self.g = conv(k8, 1, use_bias=False, name="phi")
+        self.h = conv(k2, 1, use_bias=False, name="g")
+        self.o = conv(c, 1, use_bias=False, name="o")
+        self.f.build(input_shape)
+        self.g.build(input_shape)
+        self.h.build(input_shape)
+        self.o.build((*input_shape[:-1], k2))
+        self.gamma = self.add_weight(name="gamma", shape=(), initializer="zeros")
+
+    def call(self, x):
+        shape = ops.shape(x)
+        n, h, w = shape[0], shape[1], shape[2]
+        f = ops.reshape(self.f(x), (n, h * w, -1))
+        g, v = self.g(x), self.h(x)
+        if self.pool:
+            g = ops.max_pool(g, 2, 2)
+            v = ops.max_pool(v, 2, 2)
+        g = ops.reshape(g, (n, -1, ops.shape(g)[-1]))
+        v = ops.reshape(v, (n, -1, ops.shape(v)[-1]))
+        attention = ops.softmax(ops.matmul(f, ops.transpose(g, (0, 2, 1))), axis=-1)
+        o = ops.reshape(ops.matmul(attention, v), (n, h, w, -1))
+        return x + ops.cast(self.gamma, x.dtype) * self.o(o)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "pool": self.pool}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class ConditionalBatchNorm(keras.layers.Layer):
+    """Conditional batch normalisation (de Vries et al. 2017; BigGAN's G):
+    BatchNorm without its own affine parameters, then gains 1 + W_g y and
+    biases W_b y from a conditioning vector y (BigGAN: the shared class
+    embedding concatenated with a chunk of z). Called on ``[x, y]``."""
+
+    def __init__(self, momentum=0.99, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        x_shape, y_shape = input_shape
+        c = int(x_shape[-1])
+        self.bn = keras.layers.BatchNormalization(momentum=self.momentum, epsilon=self.epsilon,
+                                                  center=False, scale=False, name="bn")
+        self.bn.build(x_shape)
+        self.gain = keras.layers.Dense(c, use_bias=False, kernel_initializer="zeros",
+                                       name="gain")
+        self.bias = keras.layers.Dense(c, use_bias=False, kernel_initializer="zeros",
+                                       name="bias")
+        self.gain.build(y_shape)
+        self.bias.build(y_shape)
+
+    def call(self, inputs, training=False):
+        x, y = inputs
+        normalised = self.bn(x, training=training)
+        gain = 1.0 + self.gain(y)
+        bias = self.bias(y)
+        expand = (slice(None),) + (None,) * (len(x.shape) - 2) + (slice(None),)
+        return normalised * ops.cast(gain[expand], x.dtype) + ops.cast(bias[expand], x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}
+
+
+def orthogonal_regularization(kernel, beta=1e-4):
+    """BigGAN's orthogonal regularisation (Brock et al. 2019, eq. 3):
+    beta ||W^T W * (1 - I)||_F^2 with W the kernel reshaped to [fan_in, units]
+    (only the off-diagonal correlations between filters are penalised)."""
+    w = ops.reshape(ops.cast(kernel, "float32"), (-1, ops.shape(kernel)[-1]))
+    gram = ops.matmul(ops.transpose(w), w)
+    off_diagonal = gram * (1.0 - ops.eye(ops.shape(gram)[0]))
+    return beta * ops.sum(ops.square(off_diagonal))
+
+
+def truncate(w, w_average, psi):
+    """The truncation trick in a latent space (StyleGAN: w' = w_avg + psi (w - w_avg)):
+    psi = 1 leaves w unchanged, psi = 0 gives the average."""
+    return psi * w + (1.0 - psi) * w_average  # exact at psi = 0 and psi = 1
