@@ -30,6 +30,9 @@ flags.DEFINE_list("combos", [], "Combinations to run as well: names of COMBOS, o
                   "model/key=value/... (e.g. wgan/clip_value=0.1/g_ema=0.999).")
 flags.DEFINE_integer("combo_steps", 20000, "Generator steps of a combination run.")
 flags.DEFINE_string("out", "", "Directory for ablation.png (empty: no figure).")
+flags.DEFINE_string("samples_dir", "", "Save each run's 2,500 samples there as "
+                    "<model>_<dataset>_<trick>_seed<s>.npy (and draw the figure from all of them).")
+flags.DEFINE_bool("figure_only", False, "Draw ablation.png in --out from --samples_dir and exit.")
 flags.DEFINE_bool("mnist", False, "Instead of the toy sets: DCGAN on bundled MNIST, each trick "
                   "alone, scored by the Frechet distance of the bundled domain classifier "
                   "(FCD) on --num_samples samples.")
@@ -124,11 +127,15 @@ def figure(panels, path):
 
     from tfgan_suite.data import toy
     rows = sorted({p[0] for p in panels})
-    cols = [p[1] for p in panels if p[0] == rows[0]]
+    names = [p[1] for p in panels]
+    cols = [t for t in TRICKS if t in names] + sorted(set(names) - set(TRICKS))
     fig, axes = plt.subplots(len(rows), len(cols), figsize=(1.7 * len(cols), 1.9 * len(rows)),
                              squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
     for (row, col, dataset, samples, modes, hq) in panels:
         ax = axes[rows.index(row), cols.index(col)]
+        ax.axis("on")
         means, _ = toy.mixture(dataset)
         lim = 6 if dataset == "grid25" else 3
         ax.scatter(samples[:, 0], samples[:, 1], s=0.3, c="tab:red", alpha=0.5)
@@ -138,8 +145,7 @@ def figure(panels, path):
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"{col}\n{modes} modes, {hq:.0f}%", fontsize=6)
-        if cols.index(col) == 0:
-            ax.set_ylabel(row, fontsize=7)
+        ax.set_ylabel(row, fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -190,8 +196,26 @@ def main_mnist(names):
               flush=True)
 
 
+def saved_panels():
+    """Figure panels (seed 0) from the samples saved in --samples_dir, in TRICKS order."""
+    import glob
+    panels = []
+    for model_name in FLAGS.models:
+        for dataset in FLAGS.datasets:
+            for trick in TRICKS:
+                path = os.path.join(FLAGS.samples_dir, f"{model_name}_{dataset}_{trick}_seed0.npy")
+                if glob.glob(path):
+                    samples = np.load(path)
+                    modes, hq = coverage(samples, dataset)
+                    panels.append((f"{model_name} {dataset}", trick, dataset, samples, modes, hq))
+    return panels
+
+
 def main(argv):
     del argv
+    if FLAGS.figure_only:
+        figure(saved_panels(), os.path.join(FLAGS.out, "ablation.png"))
+        return None
     if FLAGS.mnist:
         names = FLAGS.tricks or list(TRICKS) + list(IMAGE_TRICKS)
         return main_mnist(["none"] + [n for n in names if n != "none"])
@@ -208,6 +232,11 @@ def main(argv):
             for trick in names:
                 results = [run(model_name, dataset, s, FLAGS.steps, TRICKS[trick])
                            for s in range(FLAGS.seeds)]
+                if FLAGS.samples_dir:
+                    os.makedirs(FLAGS.samples_dir, exist_ok=True)
+                    for s, r in enumerate(results):
+                        np.save(os.path.join(FLAGS.samples_dir,
+                                             f"{model_name}_{dataset}_{trick}_seed{s}.npy"), r[3])
                 rate = np.mean([r[2] for r in results])
                 base_rate = base_rate or rate
                 summarise(f"{model_name} + {trick}", dataset, FLAGS.steps, results, base_rate)

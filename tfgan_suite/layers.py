@@ -498,3 +498,36 @@ def truncate(w, w_average, psi):
     """The truncation trick in a latent space (StyleGAN: w' = w_avg + psi (w - w_avg)):
     psi = 1 leaves w unchanged, psi = 0 gives the average."""
     return psi * w + (1.0 - psi) * w_average  # exact at psi = 0 and psi = 1
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class SplitFeatures(keras.layers.Layer):
+    """[B, sum(sizes)] -> the list of [B, size] chunks (BigGAN's hierarchical z)."""
+
+    def __init__(self, sizes, **kwargs):
+        super().__init__(**kwargs)
+        self.sizes = [int(s) for s in sizes]
+
+    def call(self, x):
+        offsets, total = [], 0
+        for s in self.sizes[:-1]:
+            total += s
+            offsets.append(total)
+        return ops.split(x, offsets, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return [(input_shape[0], s) for s in self.sizes]
+
+    def get_config(self):
+        return {**super().get_config(), "sizes": self.sizes}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class GlobalSumPooling2D(keras.layers.Layer):
+    """[B, H, W, C] -> [B, C], the sum over positions (BigGAN's D)."""
+
+    def call(self, x):
+        return ops.sum(x, axis=(1, 2))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])

@@ -141,7 +141,7 @@ class CodedGAN(NoiseToImageGAN):
     def generate(self, num, seed=None, **codes):
         """``num`` samples; codes not given are drawn (from ``seed``)."""
         rng = np.random.default_rng(seed)
-        inputs = {"z": rng.standard_normal((int(num), self.latent_dim)).astype("float32")}
+        inputs = {"z": self.draw_noise(rng, int(num))}
         for code in self.codes:
             inputs[code.name] = (np.asarray(codes[code.name]) if code.name in codes
                                  else code.draw(rng, int(num)))
@@ -156,7 +156,7 @@ class CodedGAN(NoiseToImageGAN):
             num = len(labels)
         cols = num if code is None or labels is not None else max(1, num // code.size)
         rows = 1 if code is None or labels is not None else code.size
-        column = {"z": rng.standard_normal((cols, self.latent_dim)).astype("float32")}
+        column = {"z": self.draw_noise(rng, cols)}
         for c in self.codes:
             if c is not code:
                 column[c.name] = c.draw(rng, cols)
@@ -212,7 +212,7 @@ class CodedGAN(NoiseToImageGAN):
         code_name, index = name.split(":")
         rng = np.random.default_rng(seed)
         code = self.class_code
-        z = np.repeat(rng.standard_normal((1, self.latent_dim)).astype("float32"),
+        z = np.repeat(self.draw_noise(rng, 1),
                       code.size * steps, 0)
         inputs = {"z": z, code.name: np.repeat(np.arange(code.size, dtype=np.int32), steps)}
         sweep = np.tile(np.linspace(-2.0, 2.0, steps, dtype=np.float32), code.size)
@@ -229,7 +229,7 @@ class CodedGAN(NoiseToImageGAN):
         for i, start in enumerate(range(0, num, batch_size)):
             n = min(batch_size, num - start)
             rng = np.random.default_rng(seed + i)
-            inputs = {"z": rng.standard_normal((n, self.latent_dim)).astype("float32")}
+            inputs = {"z": self.draw_noise(rng, n)}
             for c in self.codes:
                 inputs[c.name] = c.draw(rng, n)
             code = self.class_code
@@ -267,7 +267,7 @@ class CodedGAN(NoiseToImageGAN):
 
         def draw(rng, spec_list):
             n = spec_list[0].shape[0]
-            out = {"z": rng.standard_normal((n, self.latent_dim)).astype("float32")}
+            out = {"z": self.draw_noise(rng, n)}
             out.update({c.name: c.draw(rng, n) for c in codes})
             return out
 
@@ -275,7 +275,7 @@ class CodedGAN(NoiseToImageGAN):
 
         def generate(num_samples, seed, *values):
             shape = tf.stack([num_samples, self.latent_dim])
-            inputs = {"z": tf.random.stateless_normal(shape, tf.stack([seed, 0]))}
+            inputs = {"z": self.noise_in_graph(shape, tf.stack([seed, 0]))}
             for i, c in enumerate(codes):
                 key = tf.stack([seed, i + 1])
                 if c.kind == "class":

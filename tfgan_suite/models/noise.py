@@ -384,7 +384,10 @@ class NoiseToImageGAN(GANModel):
         pairs = [(e, w, id(w) in trainable)
                  for e, w in zip(self.generator_ema.variables, self.generator.variables)
                  if not w.path.endswith("seed_generator_state")]
-        mismatched = [(e.path, w.path) for e, w, _ in pairs if e.path != w.path]
+        # Wrapper layers (spectral normalisation) get fresh automatic names in the
+        # clone: compare the layer/variable end of the paths and the shapes.
+        mismatched = [(e.path, w.path) for e, w, _ in pairs
+                      if e.path.split("/")[-2:] != w.path.split("/")[-2:] or e.shape != w.shape]
         if mismatched:
             raise ValueError(f"generator_ema does not mirror the generator: {mismatched[:3]}")
         return pairs
@@ -402,9 +405,18 @@ class NoiseToImageGAN(GANModel):
             seed=self.seed_generator if seed is None else int(seed))
         return self.inference_generator(z, training=False)
 
+    def draw_noise(self, rng, num):
+        """z for ``num`` samples at inference (grids, evaluation, ``sample``) from
+        a numpy Generator: N(0, I) (BigGAN: truncated by ``--truncation``)."""
+        return rng.standard_normal((int(num), self.latent_dim)).astype("float32")
+
+    def noise_in_graph(self, shape, key):
+        """The same inside an exported graph (``generate``), from a stateless key."""
+        return tf.random.stateless_normal(shape, key)
+
     def sample_inputs(self, num, seed, data=None):
         rng = np.random.default_rng(seed)
-        return {"z": rng.standard_normal((int(num), self.latent_dim)).astype("float32")}
+        return {"z": self.draw_noise(rng, int(num))}
 
     def generate_from(self, inputs):
         inputs = {k: tf.convert_to_tensor(v) for k, v in inputs.items()}
@@ -453,8 +465,8 @@ class NoiseToImageGAN(GANModel):
         z = [tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")]
 
         def generate(num_samples, seed):
-            noise = tf.random.stateless_normal(tf.stack([num_samples, self.latent_dim]),
-                                               tf.stack([seed, 0]))
+            noise = self.noise_in_graph(tf.stack([num_samples, self.latent_dim]),
+                                        tf.stack([seed, 0]))
             return self.inference_generator(noise, training=False)
 
         return [
