@@ -187,7 +187,11 @@ def main_mnist(names):
     print("|---|---|---|---|---|")
     base = None
     for trick in names:
-        results = [run_mnist(trick, s) for s in range(FLAGS.seeds)]
+        results = []
+        for s in range(FLAGS.seeds):
+            results.append(run_mnist(trick, s))
+            print(f"# {trick} seed {s}: FCD {results[-1][0]:.2f}, {results[-1][1]:.2f} steps/s",
+                  flush=True)
         fcd = [r[0] for r in results]
         rate = float(np.mean([r[1] for r in results]))
         base = base or rate
@@ -214,6 +218,7 @@ def saved_panels():
 def main(argv):
     del argv
     if FLAGS.figure_only:
+        os.makedirs(FLAGS.out, exist_ok=True)
         figure(saved_panels(), os.path.join(FLAGS.out, "ablation.png"))
         return None
     if FLAGS.mnist:

@@ -21,7 +21,7 @@ Class-conditional generation at scale, kept at its ingredients:
   uses the z it is given, so a client truncates its own.
 
 Sized by ``--g_filters`` / ``--d_filters`` (the paper's ch, 96 at 128 px;
-32 by default) and the image size (4 x 2^n).
+16 by default) and the image size (4 x 2^n).
 """
 import math
 
@@ -63,7 +63,7 @@ def truncated_normal_in_graph(shape, key, threshold):
 @register("biggan", default_dataset="bundled:fashion_mnist",
           description="BigGAN (Brock et al. 2019), sized down: conditional BN, projection D, "
                       "self-attention, hinge, spectral norm, orthogonal reg., G EMA, truncation",
-          defaults=dict(latent_dim=120, g_filters=32, d_filters=32, embedding_dim=128,
+          defaults=dict(latent_dim=120, g_filters=16, d_filters=16, embedding_dim=128,
                         disc_steps=2, g_learning_rate=1e-4, d_learning_rate=4e-4, beta1=0.0,
                         beta2=0.999, g_ema=0.999),
           default_shape=(32, 32, 1),

@@ -16,8 +16,9 @@ ReLU, a sum over positions, then the projection head
 psi(h) + <embed(y), h> (Miyato & Koyama 2018). Spectral normalisation
 everywhere (the class embedding is a plain ``Embedding``).
 
-Channels per resolution follow the paper's ``ch x`` multipliers, halving
-from 16 ch at 4x4 for each doubling of the resolution (with a floor of ch).
+Channels per resolution follow the paper's ``ch x`` multipliers: 4 ch at
+every resolution for images up to 32x32, else 16 ch at 4x4 halving with each
+doubling (floor ch).
 """
 import keras
 from keras import layers
@@ -48,7 +49,11 @@ def num_blocks(image_size):
 
 
 def _channels(ch, n):
-    """Channels at each resolution 4, 8, ... (n + 1 entries)."""
+    """Channels at each resolution 4, 8, ... (n + 1 entries): 4 ch everywhere up
+    to 32x32 images (the paper's CIFAR networks), else 16 ch at 4x4 halving with
+    each doubling down to ch (its ImageNet networks)."""
+    if n <= 3:
+        return [4 * ch] * (n + 1)
     return [max(ch, ch * 16 // 2 ** i) for i in range(n + 1)]
 
 
