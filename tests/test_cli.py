@@ -133,7 +133,7 @@ def test_bad_dataset_stops_before_anything_is_built(tmp_path):
 
 
 @pytest.mark.parametrize("args, error, message", [
-    (["--model=stylegan9"], ConfigError, "Valid models: acgan, began, cgan, cyclegan, dcgan, dragan"),
+    (["--model=stylegan9"], ConfigError, "Valid models: acgan, began, biggan, cgan, cyclegan, dcgan, dragan"),
     (["--model=dcgan", "--dataset=toy:ring8"], ConfigError, "--model=dcgan"),
     (["--train_steps=5", "--epochs=1"], ConfigError, "--train_steps or --epochs"),
     (["--model=gan", "--dataset=toy:grid25", "--epochs=2"], ConfigError, "--epochs"),

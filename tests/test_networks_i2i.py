@@ -271,8 +271,8 @@ def test_normalization_kinds():
     assert isinstance(normalization("batch", "a"), layers.BatchNormalization)
     x = np.arange(6, dtype="float32").reshape(1, 1, 2, 3)
     np.testing.assert_array_equal(normalization("none", "b")(x).numpy(), x)
-    with pytest.raises(ValueError, match="'layer'"):
-        normalization("layer", "c")
+    with pytest.raises(ValueError, match="'weight'"):
+        normalization("weight", "c")
 
 
 @pytest.mark.parametrize("pad", [1, 2, (2, 1)])
