@@ -79,12 +79,7 @@ def parse_combo(text):
 
 def coverage(samples, name):
     from tfgan_suite.data import toy
-    means, std = toy.mixture(name)
-    d = np.linalg.norm(samples[:, None] - means[None], axis=-1)
-    nearest, dist = d.argmin(1), d.min(1)
-    hq = dist <= 3 * std
-    counts = np.bincount(nearest[hq], minlength=len(means))
-    return int((counts >= 20).sum()), float(hq.mean() * 100)
+    return toy.mode_coverage(samples, name)
 
 
 def run(model_name, dataset, seed, steps, overrides):

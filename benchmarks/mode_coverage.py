@@ -45,12 +45,7 @@ def steps_for(name):
 
 def coverage(samples, name):
     from tfgan_suite.data import toy
-    means, std = toy.mixture(name)
-    d = np.linalg.norm(samples[:, None] - means[None], axis=-1)
-    nearest, dist = d.argmin(1), d.min(1)
-    hq = dist <= 3 * std
-    counts = np.bincount(nearest[hq], minlength=len(means))
-    return int((counts >= 20).sum()), float(hq.mean() * 100)
+    return toy.mode_coverage(samples, name)
 
 
 def train(model_name, dataset, seed, steps, record=None):

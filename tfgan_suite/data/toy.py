@@ -30,6 +30,19 @@ def mixture(name):
     raise DataError(f"toy:{name} is not a mixture; toy sets: {', '.join('toy:' + t for t in TOY)}")
 
 
+def mode_coverage(samples, name, num_std=3.0, min_count=20):
+    """(modes captured, high-quality %) of 2-D ``samples`` of mixture ``name``
+    under the VEEGAN / PacGAN protocol: a sample is high quality within
+    ``num_std`` standard deviations of its nearest mode centre, and a mode is
+    captured when at least ``min_count`` high-quality samples fall to it."""
+    means, std = mixture(name)
+    d = np.linalg.norm(np.asarray(samples)[:, None] - means[None], axis=-1)
+    nearest, dist = d.argmin(1), d.min(1)
+    hq = dist <= num_std * std
+    counts = np.bincount(nearest[hq], minlength=len(means))
+    return int((counts >= min_count).sum()), float(hq.mean() * 100)
+
+
 def make_batches(name, mu=4.0, sigma=0.5):
     """Return (batches_fn(batch_size, seed) -> tf.data.Dataset, dim)."""
     if name == "gaussian1d":

@@ -50,7 +50,7 @@ def dcgan_generator(latent_dim, image_shape, filters=64, kernel_size=4, norm="ba
     if h != w:
         raise ValueError(f"DCGAN expects square images, got {h}x{w}")
     base, n = spatial_plan(h)
-    normalise = norm == "virtual_batch" or has_norm(norm)
+    normalise = has_norm(norm)
 
     def norm_layer(layer_name):
         return normalization(norm, name=layer_name, reference_size=reference_size)
@@ -58,25 +58,21 @@ def dcgan_generator(latent_dim, image_shape, filters=64, kernel_size=4, norm="ba
     z = keras.Input((latent_dim,), name="z")
     x = layers.Reshape((1, 1, latent_dim), name="z_map")(z)
     ch = filters * 2 ** (n - 1)
-    x = _sn(norm, layers.Conv2DTranspose(ch, base, padding="valid", use_bias=not normalise,
+    x = spectral(norm, layers.Conv2DTranspose(ch, base, padding="valid", use_bias=not normalise,
                                          kernel_initializer=_init(), name="project"))(x)
     x = norm_layer("project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
     for i in range(n - 1):
         ch //= 2
-        x = _sn(norm, layers.Conv2DTranspose(ch, kernel_size, strides=2, padding="same",
+        x = spectral(norm, layers.Conv2DTranspose(ch, kernel_size, strides=2, padding="same",
                                              use_bias=not normalise, kernel_initializer=_init(),
                                              name=f"up_{i}"))(x)
         x = norm_layer(f"up_{i}_bn")(x)
         x = layers.ReLU(name=f"up_{i}_relu")(x)
-    x = _sn(norm, layers.Conv2DTranspose(c, kernel_size, strides=2, padding="same",
+    x = spectral(norm, layers.Conv2DTranspose(c, kernel_size, strides=2, padding="same",
                                          kernel_initializer=_init(), name="to_image"))(x)
     x = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model(z, x, name=name)
-
-
-def _sn(norm, layer):
-    return spectral(norm if norm != "virtual_batch" else "none", layer)
 
 
 def dcgan_discriminator(image_shape, filters=64, kernel_size=4, norm="batch",
@@ -98,16 +94,13 @@ def dcgan_discriminator(image_shape, filters=64, kernel_size=4, norm="batch",
     dense logit. ``logit_input`` is what the logit layer reads.
     """
     _check_norm(norm)
-    if spectral_norm:
-        norm = "spectral" if norm == "none" else norm
     h, w, c = image_shape
     if h != w:
         raise ValueError(f"DCGAN expects square images, got {h}x{w}")
     base, n = spatial_plan(h)
 
     def sn(layer):
-        return layers.SpectralNormalization(layer) if spectral_norm or norm == "spectral" \
-            else layer
+        return spectral("spectral" if spectral_norm else norm, layer)
 
     x_in = keras.Input(tuple(image_shape), name="x")
     x = x_in

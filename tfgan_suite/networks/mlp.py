@@ -17,7 +17,7 @@ def mlp_generator(latent_dim, output_shape, hidden_units=(256, 512, 1024),
     vector outputs are linear.
     """
     output_shape = tuple(int(d) for d in output_shape)
-    normalise = norm == "virtual_batch" or has_norm(norm)
+    normalise = has_norm(norm)
     z = keras.Input((latent_dim,), name="z")
     x = z
     for i, units in enumerate(hidden_units):
@@ -51,8 +51,7 @@ def mlp_discriminator(input_shape, hidden_units=(512, 256), dropout=0.0,
     _check_norm(norm)
 
     def sn(layer):
-        return layers.SpectralNormalization(layer) if spectral_norm or norm == "spectral" \
-            else layer
+        return spectral("spectral" if spectral_norm else norm, layer)
 
     x_in = keras.Input(tuple(input_shape), name="x")
     x = layers.Flatten(name="flatten")(x_in)

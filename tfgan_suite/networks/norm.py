@@ -22,7 +22,10 @@ NORMS = ("batch", "sync_batch", "layer", "instance", "group", "spectral", "none"
 
 def has_norm(kind):
     """Whether ``kind`` inserts a normalisation layer (spectral normalisation
-    rescales the weights instead, and "none" does nothing)."""
+    rescales the weights instead, and "none" does nothing; "virtual_batch", the
+    generators' VBN, does)."""
+    if kind == "virtual_batch":
+        return True
     _check_norm(kind)
     return kind not in ("spectral", "none")
 
