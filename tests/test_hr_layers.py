@@ -39,6 +39,11 @@ def test_minibatch_stddev_equals_the_hand_computed_value():
     # per-feature std over the batch: 1 and 2 -> mean 1.5, appended to every sample
     np.testing.assert_allclose(y[..., 2], 1.5, rtol=1e-6)
     np.testing.assert_array_equal(y[..., :2], x)
+    # groups of 2 consecutive samples (Progressive GAN's groups of 4), one value each
+    x4 = np.concatenate([x, np.array([[[[0.0, 0.0]]], [[[4.0, 0.0]]]], "float32")])
+    y4 = MinibatchStdDev(epsilon=0.0, group_size=2)(x4).numpy()
+    np.testing.assert_allclose(y4[:2, ..., 2], 1.5, rtol=1e-6)
+    np.testing.assert_allclose(y4[2:, ..., 2], 1.0, rtol=1e-6)  # stds 2 and 0
 
 
 def test_truncation_at_zero_is_the_average_and_at_one_the_input():

@@ -31,6 +31,9 @@ flags.DEFINE_list("formats", ["saved_model", "tflite"], "saved_model and/or tfli
 flags.DEFINE_list("tflite_quantization", [], "Extra TFLite variants: float16, dynamic, int8.")
 flags.DEFINE_integer("static_batch", 1, "Batch size baked into the TFLite models.",
                      lower_bound=1)
+flags.DEFINE_integer("stage", None, "Growing models (progan): export the generator of "
+                     "growth stage N (0 = 4x4) at its own resolution; default: the stage "
+                     "the checkpoint reached, at the full image size.", lower_bound=0)
 flags.DEFINE_boolean("overwrite", False, "Replace an existing version / TFLite file.")
 
 FORMATS = ("saved_model", "tflite")
@@ -51,6 +54,8 @@ def export_main():
     if FLAGS.name == exporter.TFLITE_DIR:
         raise ConfigError(f"--name={FLAGS.name} is reserved for the TFLite folder")
     model = tfgan_suite.load_model(FLAGS.model_dir, FLAGS.checkpoint)
+    if FLAGS.stage is not None:
+        model.select_stage(FLAGS.stage)
     name = FLAGS.name or model.model_name
     signatures = exporter.tflite_signatures(model)  # refuses what cannot be exported
     files = {}  # (signature, quantization) -> (path, flatbuffer)

@@ -50,26 +50,38 @@ class MinibatchStdDev(keras.layers.Layer):
     feature over the batch, averaged over features (and positions for image
     maps). It lets the discriminator see the batch's diversity directly, so a
     generator whose samples are too narrow or collapsed is easy to reject.
-    Works on [N, D] and [N, H, W, C]; statistics over one replica's batch.
+    Works on [N, D] and [N, H, W, C]; statistics over one replica's batch, or
+    over consecutive groups of ``group_size`` samples (then the same on any
+    number of replicas whose batches are multiples of it).
     """
 
-    def __init__(self, epsilon=1e-8, **kwargs):
+    def __init__(self, epsilon=1e-8, group_size=None, **kwargs):
         super().__init__(**kwargs)
         self.epsilon = epsilon
+        self.group_size = group_size
 
     def call(self, x):
-        mean = ops.mean(x, axis=0, keepdims=True)
-        std = ops.sqrt(ops.mean(ops.square(x - mean), axis=0) + self.epsilon)
-        stat = ops.mean(std)
         shape = ops.shape(x)
-        feature = ops.ones((*shape[:-1], 1), dtype=x.dtype) * ops.cast(stat, x.dtype)
+        if self.group_size is None:
+            groups = x[None]  # one group: the whole batch
+        else:
+            # Consecutive groups of group_size samples (Progressive GAN: 4), each
+            # with its own statistic; the batch must be a multiple of the size.
+            size = min(int(self.group_size), int(x.shape[0])) if x.shape[0] else self.group_size
+            groups = ops.reshape(x, (-1, size, *x.shape[1:]))
+        mean = ops.mean(groups, axis=1, keepdims=True)
+        std = ops.sqrt(ops.mean(ops.square(groups - mean), axis=1) + self.epsilon)
+        stat = ops.mean(ops.reshape(std, (ops.shape(std)[0], -1)), axis=1)  # one per group
+        per_sample = ops.reshape(ops.repeat(stat[:, None], ops.shape(groups)[1], axis=1), (-1,))
+        feature = ops.ones((*shape[:-1], 1), dtype=x.dtype) * ops.reshape(
+            ops.cast(per_sample, x.dtype), (-1, *([1] * (len(x.shape) - 1))))
         return ops.concatenate([x, feature], axis=-1)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], input_shape[-1] + 1)
 
     def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
+        return {**super().get_config(), "epsilon": self.epsilon, "group_size": self.group_size}
 
 
 @keras.saving.register_keras_serializable(package="tfgan_suite")

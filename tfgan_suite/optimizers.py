@@ -105,3 +105,44 @@ def copy_optimizer(optimizer, name):
     """A fresh optimizer of the same type and settings (no slots, no iterations)."""
     inner = getattr(optimizer, "inner_optimizer", optimizer)
     return type(inner).from_config(dict(inner.get_config(), name=name))
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
+class RestartableAdam(keras.optimizers.Adam):
+    """Adam whose state can be started over in the middle of a run.
+
+    ``restart()`` zeroes every first and second moment and restarts the bias
+    correction: the next update is Adam's first (its step t counts updates
+    since the restart, not ``iterations``, which keeps counting the run's
+    steps). Progressive GAN's released code resets its optimizers this way
+    whenever the networks grow, so the layers that appear start from a fresh
+    state, as if their optimizer had been created with them.
+    """
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self.restarted_at = self.add_variable((), initializer="zeros", dtype="int64",
+                                              name="restarted_at")
+
+    def restart(self):
+        """Start the state over at the current iteration (eager, between steps)."""
+        for slot in list(self._momentums) + list(self._velocities):
+            slot.assign(tf.zeros_like(slot))
+        self.restarted_at.assign(tf.cast(self.iterations, "int64"))
+
+    def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        t = tf.cast(tf.cast(self.iterations, "int64") - self.restarted_at + 1, dtype)
+        b1 = tf.cast(self.beta_1, dtype)
+        b2 = tf.cast(self.beta_2, dtype)
+        g = tf.cast(gradient, dtype)
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
+        self.assign(m, b1 * m + (1.0 - b1) * g)
+        self.assign(v, b2 * v + (1.0 - b2) * tf.square(g))
+        m_hat = m / (1.0 - tf.pow(b1, t))
+        v_hat = v / (1.0 - tf.pow(b2, t))
+        step = tf.cast(learning_rate, dtype) * m_hat / (tf.sqrt(v_hat) + self.epsilon)
+        self.assign_sub(variable, step)

@@ -326,8 +326,8 @@ def _train(spec, model_dir, lock):
 
     # --- callbacks ---------------------------------------------------------------
     guard = callbacks.NonFiniteGuard(FLAGS.nan_skip_limit)
-    cbs = [guard, callbacks.StopAtStep(train_steps),
-           callbacks.Checkpointer(manager, FLAGS.save_every, guard)]
+    stop = callbacks.StopAtStep(train_steps)
+    cbs = [guard, stop, callbacks.Checkpointer(manager, FLAGS.save_every, guard)]
     if chief:
         writer = tf.summary.create_file_writer(model_dir)
         render = model.grid_renderer(run_data, FLAGS.num_grid or model.grid_size, FLAGS.seed)
@@ -341,20 +341,26 @@ def _train(spec, model_dir, lock):
         model.run_phase(phase, ds, verbose=verbose)
     if phases:
         callbacks.save_checked(manager, model)
-    epochs = start // per_epoch + math.ceil((train_steps - start) / per_epoch)
     print(f"Training {spec.name} on {source.describe()} for steps {start}..{train_steps} "
           f"({replicas} replica(s), batch {batch_size}, k={k}) -> {model_dir}",
           flush=True)
+    # A growing model's graph changes at its stage boundaries: one fit per stretch
+    # (each fit ends with a checkpoint and a grid).
+    targets = [b for b in model.stage_boundaries() if start < b < train_steps] + [train_steps]
     try:
-        while True:
-            model.fit(ds, epochs=epochs, initial_epoch=start // per_epoch,
-                      steps_per_epoch=per_epoch, callbacks=cbs, verbose=verbose,
-                      shuffle=False)
-            start = model.step
-            # Skipped updates (--nan_policy=skip_step) leave steps to make up.
-            if start >= train_steps or guard.diverged or model.stop_training:
+        for target in targets:
+            stop.train_steps = target
+            while True:
+                epochs = start // per_epoch + math.ceil((target - start) / per_epoch)
+                model.fit(ds, epochs=epochs, initial_epoch=start // per_epoch,
+                          steps_per_epoch=per_epoch, callbacks=cbs, verbose=verbose,
+                          shuffle=False)
+                start = model.step
+                # Skipped updates (--nan_policy=skip_step) leave steps to make up.
+                if start >= target or guard.diverged or model.stop_training:
+                    break
+            if guard.diverged or start < target:
                 break
-            epochs = start // per_epoch + math.ceil((train_steps - start) / per_epoch)
     except KeyboardInterrupt as e:
         path = callbacks.save_checked(manager, model) or manager.latest_checkpoint
         how = "Terminated (SIGTERM)" if isinstance(e, Terminated) else "Interrupted"

@@ -28,7 +28,8 @@ training batch), ``sample_inputs`` / ``generate_from`` (its generator's named
 inputs), ``grid_renderer`` (its sample grid), ``evaluation_batches`` /
 ``evaluation_reference`` / ``evaluation_split`` (what the metrics compare),
 ``export_signatures`` / ``export_metadata`` / ``tflite_mode`` (what is served),
-``training_phases`` (what runs before the main loop), ``apply_to_image`` and
+``training_phases`` (what runs before the main loop), ``stage_boundaries`` /
+``select_stage`` (where a growing model's graph changes), ``apply_to_image`` and
 ``interpolation_grid`` (what ``sample`` can do with it).
 """
 import contextlib
@@ -340,6 +341,17 @@ class GANModel(keras.Model):
             self._track(self.discriminator_step(chunk))
         self._track(self.generator_step(chunks[-1]))
         return self._results()
+
+    def stage_boundaries(self):
+        """Generator steps at which ``train_step``'s graph changes (e.g. Progressive
+        GAN's growth): the trainer ends a ``fit`` at each, checkpoints and draws a
+        grid, and the next ``fit`` traces the new stage."""
+        return ()
+
+    def select_stage(self, stage):
+        """Show / export the generator of an earlier stage (``export --stage``)."""
+        raise ConfigError(f"--stage={stage}: --model={self.model_name} does not grow; it "
+                          f"has one generator")
 
     def training_phases(self):
         """Phases to run before the main loop, not yet done (``contract.Phase``)."""

@@ -259,7 +259,7 @@ class CodedGAN(NoiseToImageGAN):
 
         def serve(*args):
             inputs = self._checked(dict(zip(names, args)))
-            return self.inference_generator(self.generator_args(inputs), training=False)
+            return self.infer(inputs)
 
         def specs(batch=None):
             return ([tf.TensorSpec((batch, self.latent_dim), tf.float32, name="z")]
@@ -288,7 +288,7 @@ class CodedGAN(NoiseToImageGAN):
                     inputs[c.name] = tf.random.stateless_uniform(
                         tf.stack([num_samples, c.size]), key, -1.0, 1.0)
             inputs = self._checked(inputs)
-            return self.inference_generator(self.generator_args(inputs), training=False)
+            return self.infer(inputs)
 
         return [
             Signature("serving_default", serve, specs(), tflite="", draw=draw,

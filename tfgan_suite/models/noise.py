@@ -209,7 +209,7 @@ class NoiseToImageGAN(GANModel):
             self.feature_model = feature_extractor(self.discriminator, hp["feature_matching"])
         self.generator_ema = None
         if hp["g_ema"] > 0:
-            self.generator_ema = keras.models.clone_model(self.generator)
+            self.generator_ema = self.clone_generator()
             self.generator_ema.set_weights(self.generator.get_weights())
             self.generator_ema.trainable = False
             # The export holds the average, not the raw generator.
@@ -236,6 +236,10 @@ class NoiseToImageGAN(GANModel):
         if self.vbn_reference is not None:
             items.update({f"vbn_reference_{k}": v for k, v in self.vbn_reference.items()})
         return items
+
+    def clone_generator(self):
+        """A new network shaped like G (for --g_ema; weights copied by the caller)."""
+        return keras.models.clone_model(self.generator)
 
     @property
     def inference_generator(self):
@@ -403,7 +407,12 @@ class NoiseToImageGAN(GANModel):
         z = keras.random.normal(
             (int(num), self.latent_dim),
             seed=self.seed_generator if seed is None else int(seed))
-        return self.inference_generator(z, training=False)
+        return self.infer({"z": z})
+
+    def infer(self, inputs):
+        """Images of the inference generator (inference mode) for named inputs:
+        what grids, evaluation and the unconditional exports show."""
+        return self.inference_generator(self.generator_args(inputs), training=False)
 
     def draw_noise(self, rng, num):
         """z for ``num`` samples at inference (grids, evaluation, ``sample``) from
@@ -419,8 +428,7 @@ class NoiseToImageGAN(GANModel):
         return {"z": self.draw_noise(rng, int(num))}
 
     def generate_from(self, inputs):
-        inputs = {k: tf.convert_to_tensor(v) for k, v in inputs.items()}
-        return self.inference_generator(self.generator_args(inputs), training=False)
+        return self.infer({k: tf.convert_to_tensor(v) for k, v in inputs.items()})
 
     @property
     def grid_size(self):
@@ -467,10 +475,10 @@ class NoiseToImageGAN(GANModel):
         def generate(num_samples, seed):
             noise = self.noise_in_graph(tf.stack([num_samples, self.latent_dim]),
                                         tf.stack([seed, 0]))
-            return self.inference_generator(noise, training=False)
+            return self.infer({"z": noise})
 
         return [
-            Signature("serving_default", lambda z: self.inference_generator(z, training=False), z,
+            Signature("serving_default", lambda z: self.infer({"z": z}), z,
                       tflite="", draw=normal_inputs,
                       static_inputs=lambda b: [tf.TensorSpec((b, self.latent_dim),
                                                              tf.float32, name="z")]),
