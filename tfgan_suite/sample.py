@@ -24,6 +24,11 @@ Conditional models (CGAN, ACGAN, InfoGAN)::
     python -m tfgan_suite.sample --model_dir=D --labels=3,3,7 --out=377.png
     python -m tfgan_suite.sample --model_dir=D --class_grid --num=8 --out=classes.png
     python -m tfgan_suite.sample --model_dir=D --traverse=continuous:0 --steps=10 --out=t.png
+
+A model's own figures (``model.figures()``), e.g. StyleGAN's::
+
+    python -m tfgan_suite.sample --model_dir=D --figure=style_mixing --out=mixing.png
+    python -m tfgan_suite.sample --model_dir=D --figure=truncation --out=psi.png
 """
 import os
 
@@ -47,6 +52,8 @@ flags.DEFINE_list("labels", None, "Conditional models: the classes to draw, one 
                   "each (e.g. 3,3,7).")
 flags.DEFINE_boolean("class_grid", False, "Conditional models: one row per class, --num "
                      "noise vectors across (default 8).")
+flags.DEFINE_string("figure", None, "A picture of the model's own (StyleGAN: style_mixing, "
+                    "truncation), with --num columns and --steps rows or values.")
 flags.DEFINE_string("traverse", None, "InfoGAN: sweep continuous code NAME (e.g. "
                     "continuous:0) from -2 to 2 over --steps columns, one row per "
                     "categorical value.")
@@ -121,6 +128,13 @@ def sample_main():
         count = FLAGS.steps if FLAGS.traverse else columns
         grid = model.requested_grid(count, FLAGS.seed, labels=labels,
                                     traverse=FLAGS.traverse, class_grid=FLAGS.class_grid)
+    elif FLAGS.figure:
+        figures = model.figures()
+        if FLAGS.figure not in figures:
+            raise ConfigError(f"--figure={FLAGS.figure}: {model.model_name} draws "
+                              f"{', '.join(sorted(figures)) or 'no figures of its own'}")
+        kwargs = {k: getattr(FLAGS, k) for k in ("num", "steps") if FLAGS[k].present}
+        grid = figures[FLAGS.figure](seed=FLAGS.seed, **kwargs)
     elif FLAGS.interpolate:
         grid = model.interpolation_grid(FLAGS.num, FLAGS.steps, FLAGS.seed)
     else:

@@ -29,7 +29,8 @@ inputs), ``grid_renderer`` (its sample grid), ``evaluation_batches`` /
 ``evaluation_reference`` / ``evaluation_split`` (what the metrics compare),
 ``export_signatures`` / ``export_metadata`` / ``tflite_mode`` (what is served),
 ``training_phases`` (what runs before the main loop), ``stage_boundaries`` /
-``select_stage`` (where a growing model's graph changes), ``apply_to_image`` and
+``select_stage`` (where a growing model's graph changes), ``figures`` (its own
+pictures), ``apply_to_image`` and
 ``interpolation_grid`` (what ``sample`` can do with it).
 """
 import contextlib
@@ -418,6 +419,11 @@ class GANModel(keras.Model):
                 else "--class_grid")
         raise ConfigError(f"{flag}: {self.model_name} is not a conditional model (its "
                           f"generator takes no class or code)")
+
+    def figures(self):
+        """{name: fn(num, steps, seed) -> Grid}: the model's own pictures
+        (``sample --figure=NAME``), e.g. StyleGAN's style-mixing grid."""
+        return {}
 
     def interpolation_grid(self, rows, steps, seed):
         raise ConfigError(f"--interpolate: {self.model_name} has no latent space to walk")

@@ -193,7 +193,12 @@ class GrowingGAN(NoiseToImageGAN):
         if tf.executing_eagerly():
             self.sync_inference()
         generator = self.inference_generator
-        images = self.run_inference(generator, inputs, tf.constant(self.inference_alpha))
+        return self.shown(generator, self.run_inference(generator, inputs,
+                                                        tf.constant(self.inference_alpha)))
+
+    def shown(self, generator, images):
+        """The generator's linear output as shown and served: at the image size
+        (unless an earlier stage is exported), clipped to [-1, 1]."""
         if self.export_stage is None:
             images = upsample(images, self.full_size // generator.resolution())
         return tf.clip_by_value(images, -1.0, 1.0)

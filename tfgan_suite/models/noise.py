@@ -390,8 +390,12 @@ class NoiseToImageGAN(GANModel):
                  if not w.path.endswith("seed_generator_state")]
         # Wrapper layers (spectral normalisation) get fresh automatic names in the
         # clone: compare the layer/variable end of the paths and the shapes.
+        # (A variable of the network itself: its name after the network's.)
+        def end(path):
+            parts = path.split("/")
+            return parts[-min(2, len(parts) - 1):]
         mismatched = [(e.path, w.path) for e, w, _ in pairs
-                      if e.path.split("/")[-2:] != w.path.split("/")[-2:] or e.shape != w.shape]
+                      if end(e.path) != end(w.path) or e.shape != w.shape]
         if mismatched:
             raise ValueError(f"generator_ema does not mirror the generator: {mismatched[:3]}")
         return pairs

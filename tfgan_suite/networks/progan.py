@@ -18,6 +18,7 @@ the path that skips it:
 Every weight uses the equalised learning rate (``layers.Equalized*``).
 """
 import math
+import re
 
 import keras
 from keras import ops
@@ -66,26 +67,28 @@ class _Grown(keras.Model):
         pass  # every variable is made by ``build_every_stage`` at construction
 
     def runs(self, variable):
-        """Whether the current stage's call uses ``variable`` (layers are named
-        ``s<stage>_...``; the rgb layers of stages ``stage - 1`` and ``stage`` only)."""
-        layer = variable.path.split("/")[-2]
-        if not layer.startswith("s") or "_" not in layer or not layer[1:].split("_")[0].isdigit():
-            return True
-        t = int(layer[1:].split("_")[0])
-        if "rgb" in layer:
-            return t in (self.stage, self.stage - 1)
-        return t <= self.stage
+        """Whether the current stage's call uses ``variable``: layers are named
+        ``s<stage>_...`` (the rgb layers of stages ``stage - 1`` and ``stage``
+        only); variables outside such layers always run."""
+        for part in variable.path.split("/")[:-1]:
+            match = re.match(r"s(\d+)_", part)
+            if match:
+                t = int(match.group(1))
+                if "rgb" in part:
+                    return t in (self.stage, self.stage - 1)
+                return t <= self.stage
+        return True
 
     def resolution(self, stage=None):
         return 4 * 2 ** (self.stage if stage is None else stage)
 
-    def build_every_stage(self, example_of):
+    def build_every_stage(self, example_of, pack=lambda x, alpha: (x, alpha)):
         """Create every variable: one call per stage (at alpha 0, so both the
-        new block and the skip path run)."""
+        new block and the skip path run) on ``pack(example_of(stage), alpha)``."""
         keep = self.stage
         for s in range(self.num_stages):
             self.stage = s
-            self((example_of(s), ops.zeros(())))
+            self(pack(example_of(s), ops.zeros(())))
         self.stage = keep
 
 
