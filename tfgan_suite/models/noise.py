@@ -390,12 +390,14 @@ class NoiseToImageGAN(GANModel):
                  if not w.path.endswith("seed_generator_state")]
         # Wrapper layers (spectral normalisation) get fresh automatic names in the
         # clone: compare the layer/variable end of the paths and the shapes.
-        # (A variable of the network itself: its name after the network's.)
-        def end(path):
+        # A variable of the network itself (StyleGAN's constant) has only its name
+        # after the network's.
+        def end(path, network):
             parts = path.split("/")
-            return parts[-min(2, len(parts) - 1):]
+            return (parts[1:] if parts[0] == network.name else parts)[-2:]
         mismatched = [(e.path, w.path) for e, w, _ in pairs
-                      if end(e.path) != end(w.path) or e.shape != w.shape]
+                      if end(e.path, self.generator_ema) != end(w.path, self.generator)
+                      or e.shape != w.shape]
         if mismatched:
             raise ValueError(f"generator_ema does not mirror the generator: {mismatched[:3]}")
         return pairs
