@@ -28,6 +28,11 @@ def test_truncated_normal_stays_inside_the_threshold_and_is_seeded():
     assert np.abs(a).max() <= 0.5 and a.std() == pytest.approx(0.28, abs=0.02)
     g = truncated_normal_in_graph((4000,), tf.constant([1, 2]), 0.5).numpy()
     assert np.abs(g).max() <= 0.5 + 1e-6 and g.std() == pytest.approx(0.28, abs=0.02)
+    # the exported generate's threshold is a tensor input; <= 0 turns it off
+    g = truncated_normal_in_graph((4000,), tf.constant([1, 2]), tf.constant(0.5)).numpy()
+    assert np.abs(g).max() <= 0.5 + 1e-6
+    g = truncated_normal_in_graph((4000,), tf.constant([1, 2]), tf.constant(-1.0)).numpy()
+    assert np.abs(g).max() > 2
     plain = truncated_normal(np.random.default_rng(0), (4000,), 0.0)
     assert np.abs(plain).max() > 2  # 0 turns truncation off
 
@@ -82,3 +87,35 @@ def test_image_size_and_fixed_networks_are_checked():
         tg.build("biggan", data=source, g_filters=4, d_filters=4)
     with pytest.raises(ConfigError, match="--g_norm: --model=biggan cannot use it"):
         tg.build("biggan", (32, 32, 1), class_names=("a", "b"), g_norm="group")
+
+
+def test_two_replicas_step_equals_one_device_step():
+    """BigGAN's BatchNorms are cross-replica (as in the paper), so one step on 2
+    mirrored logical CPUs matches one device with the same global batch:
+    spectral norms' power iterations, the conditional BN statistics, the EMA."""
+    from tfgan_suite import data, distribute
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (8, 8, 8, 1)).astype("float32")
+    y = rng.integers(0, 3, 8).astype("int32")
+    source = synthetic.source("image", (8, 8, 1), num=8, seed=0, num_classes=3)
+    kw = dict(latent_dim=6, g_filters=4, d_filters=4, embedding_dim=3, attention_resolution=4,
+              disc_steps=1, optimizer="sgd", beta1=0.0, g_learning_rate=0.05,
+              d_learning_rate=0.05, g_ema=0.5)
+
+    def make(strategy):
+        with strategy.scope():
+            return tg.build("biggan", data=source, seed=0, **kw)
+    one = make(tf.distribute.OneDeviceStrategy("/cpu:0"))
+    two = make(distribute.make_strategy("mirrored", cpu_replicas=2))
+    for net in ("generator", "discriminator", "generator_ema"):
+        getattr(two, net).set_weights(getattr(one, net).get_weights())
+    h1 = one.fit(tf.data.Dataset.from_tensors((x, y)), epochs=1, steps_per_epoch=1,
+                 verbose=0).history
+    h2 = two.fit(tf.data.Dataset.from_tensors((x, y)).map(
+        lambda a, b: data.interleave_for_replicas((a, b), 1, 2)), epochs=1,
+        steps_per_epoch=1, verbose=0).history
+    for key in h1:
+        assert h1[key][0] == pytest.approx(h2[key][0], rel=1e-4, abs=1e-6), key
+    for net in ("generator", "discriminator", "generator_ema"):
+        for a, b in zip(getattr(one, net).get_weights(), getattr(two, net).get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -110,9 +110,9 @@ def test_model_honours_the_contract(name, tmp_path):
             expected = sig.fn(*[feed[s.name] for s in sig.inputs])
             expected = ({k_: np.asarray(v) for k_, v in expected.items()}
                         if isinstance(expected, dict) else np.asarray(expected))
-        else:  # in-graph sampling (generate): scalar inputs, -1 = "draw it" (labels)
-            feed = {s.name: np.int32({"num_samples": 2, "seed": 7}.get(s.name, -1))
-                    for s in sig.inputs}
+        else:  # in-graph sampling (generate): scalar inputs, -1 = "draw it" / "off"
+            feed = {s.name: np.array({"num_samples": 2, "seed": 7}.get(s.name, -1),
+                                     s.dtype.as_numpy_dtype) for s in sig.inputs}
             expected = None
         result = loaded.signatures[sig.name](**{k_: tf.constant(v) for k_, v in feed.items()})
         assert set(result) == set(sig.outputs), sig.name

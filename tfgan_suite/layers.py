@@ -461,18 +461,22 @@ class ConditionalBatchNorm(keras.layers.Layer):
     """Conditional batch normalisation (de Vries et al. 2017; BigGAN's G):
     BatchNorm without its own affine parameters, then gains 1 + W_g y and
     biases W_b y from a conditioning vector y (BigGAN: the shared class
-    embedding concatenated with a chunk of z). Called on ``[x, y]``."""
+    embedding concatenated with a chunk of z). Called on ``[x, y]``.
+    ``synchronized``: batch statistics over the global batch under a
+    distribution strategy (BigGAN's cross-replica BatchNorm)."""
 
-    def __init__(self, momentum=0.99, epsilon=1e-5, **kwargs):
+    def __init__(self, momentum=0.99, epsilon=1e-5, synchronized=False, **kwargs):
         super().__init__(**kwargs)
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
+        self.synchronized = bool(synchronized)
 
     def build(self, input_shape):
         x_shape, y_shape = input_shape
         c = int(x_shape[-1])
         self.bn = keras.layers.BatchNormalization(momentum=self.momentum, epsilon=self.epsilon,
-                                                  center=False, scale=False, name="bn")
+                                                  center=False, scale=False, name="bn",
+                                                  synchronized=self.synchronized)
         self.bn.build(x_shape)
         self.gain = keras.layers.Dense(c, use_bias=False, kernel_initializer="zeros",
                                        name="gain")
@@ -493,7 +497,8 @@ class ConditionalBatchNorm(keras.layers.Layer):
         return input_shape[0]
 
     def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}
+        return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon,
+                "synchronized": self.synchronized}
 
 
 def orthogonal_regularization(kernel, beta=1e-4):

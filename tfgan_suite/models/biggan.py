@@ -23,6 +23,7 @@ Class-conditional generation at scale, kept at its ingredients:
 Sized by ``--g_filters`` / ``--d_filters`` (the paper's ch, 96 at 128 px;
 16 by default) and the image size (4 x 2^n).
 """
+import dataclasses
 import math
 
 import numpy as np
@@ -52,12 +53,15 @@ def truncated_normal(rng, shape, threshold):
 
 
 def truncated_normal_in_graph(shape, key, threshold):
-    """The same distribution from a stateless key, by the inverse CDF."""
-    if threshold <= 0:
+    """The same distribution from a stateless key, by the inverse CDF
+    (``threshold`` a number or a scalar tensor; <= 0: no truncation)."""
+    if not tf.is_tensor(threshold) and threshold <= 0:
         return tf.random.stateless_normal(shape, key)
-    low = 0.5 * (1.0 + math.erf(-threshold / math.sqrt(2.0)))
-    u = tf.random.stateless_uniform(shape, key, low, 1.0 - low)
-    return tf.math.ndtri(u)
+    t = tf.cast(threshold, tf.float32)
+    low = 0.5 * (1.0 + tf.math.erf(-tf.abs(t) / math.sqrt(2.0)))
+    u = tf.random.stateless_uniform(shape, key, 0.0, 1.0)
+    truncated = tf.math.ndtri(low + (1.0 - 2.0 * low) * u)
+    return tf.where(t > 0, truncated, tf.random.stateless_normal(shape, key))
 
 
 @register("biggan", default_dataset="bundled:fashion_mnist",
@@ -124,4 +128,24 @@ class BigGAN(ConditionalGAN):
         return truncated_normal(rng, (int(num), self.latent_dim), self.hparams["truncation"])
 
     def noise_in_graph(self, shape, key):
-        return truncated_normal_in_graph(shape, key, self.hparams["truncation"])
+        threshold = getattr(self, "_served_truncation", None)
+        return truncated_normal_in_graph(
+            shape, key, self.hparams["truncation"] if threshold is None else threshold)
+
+    def export_signatures(self):
+        """The conditional signatures, with a ``truncation`` threshold input on
+        ``generate`` (<= 0: plain normal z)."""
+        signatures = super().export_signatures()
+        plain = next(s for s in signatures if s.name == "generate")
+
+        def generate(*args):
+            self._served_truncation = args[-1]
+            try:
+                return plain.fn(*args[:-1])
+            finally:
+                self._served_truncation = None
+
+        truncated = dataclasses.replace(
+            plain, fn=generate,
+            inputs=plain.inputs + [tf.TensorSpec((), tf.float32, name="truncation")])
+        return [truncated if s is plain else s for s in signatures]

@@ -81,11 +81,11 @@ def biggan_generator(latent_dim, num_classes, image_shape, ch=32, embedding_dim=
     for i in range(n):
         cond = layers.Concatenate(name=f"up_{i}_condition")([shared, parts[i + 1]])
         out_ch = channels[i + 1]
-        y = ConditionalBatchNorm(name=f"up_{i}_cbn_a")([x, cond])
+        y = ConditionalBatchNorm(synchronized=True, name=f"up_{i}_cbn_a")([x, cond])
         y = layers.ReLU(name=f"up_{i}_relu_a")(y)
         y = layers.UpSampling2D(2, name=f"up_{i}_upsample")(y)
         y = _conv(out_ch, 3, f"up_{i}_conv_a")(y)
-        y = ConditionalBatchNorm(name=f"up_{i}_cbn_b")([y, cond])
+        y = ConditionalBatchNorm(synchronized=True, name=f"up_{i}_cbn_b")([y, cond])
         y = layers.ReLU(name=f"up_{i}_relu_b")(y)
         y = _conv(out_ch, 3, f"up_{i}_conv_b")(y)
         s = layers.UpSampling2D(2, name=f"up_{i}_skip_upsample")(x)
@@ -94,7 +94,7 @@ def biggan_generator(latent_dim, num_classes, image_shape, ch=32, embedding_dim=
         size *= 2
         if size == attention_resolution:
             x = SelfAttention(name="attention")(x)
-    x = layers.BatchNormalization(name="out_bn")(x)
+    x = layers.BatchNormalization(synchronized=True, name="out_bn")(x)  # cross-replica, as the paper
     x = layers.ReLU(name="out_relu")(x)
     x = _conv(c, 3, "to_image")(x)
     x = layers.Activation("tanh", dtype="float32", name="tanh")(x)
