@@ -84,7 +84,14 @@ class _Grown(keras.Model):
 
     def build_every_stage(self, example_of, pack=lambda x, alpha: (x, alpha)):
         """Create every variable: one call per stage (at alpha 0, so both the
-        new block and the skip path run) on ``pack(example_of(stage), alpha)``."""
+        new block and the skip path run) on ``pack(example_of(stage), alpha)``.
+
+        Layers held in python lists are invisible to ``tf.train.Checkpoint``
+        (Keras tracks them for itself only), so each sublayer is made a
+        checkpoint dependency under its name here: without it only the
+        variables an optimizer reaches would be saved (not the EMA copy's)."""
+        for layer in self._flatten_layers(include_self=False, recursive=False):
+            self._track_trackable(layer, name=layer.name, overwrite=True)
         keep = self.stage
         for s in range(self.num_stages):
             self.stage = s

@@ -35,6 +35,8 @@ class StyleLayer(keras.layers.Layer):
         self.adain = AdaIN(scale_offset=1.0, name="adain")
         self.seed = int(seed)
         self.noise_rng = keras.random.SeedGenerator(self.seed)
+        # checkpointed, so a resumed run draws the noise it would have drawn
+        self._track_trackable(self.noise_rng.state, name="noise_rng_state", overwrite=True)
 
     def build(self, input_shape):
         x_shape, w_shape = input_shape
