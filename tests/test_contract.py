@@ -74,6 +74,8 @@ def test_model_honours_the_contract(name, tmp_path):
         if getattr(model, net, None) is None:
             continue
         for a, b in zip(getattr(model, net).variables, getattr(fresh, net).variables):
+            if a.path.endswith("seed_generator_state"):  # dropout RNGs are not saved
+                continue
             np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=f"{net}: {a.path}")
 
     # --- generator inputs and the sample grid
