@@ -61,3 +61,25 @@ def random_images(n, size, seed=0):
     """``n`` random uint8 RGB images of ``size`` x ``size``."""
     import numpy as np
     return np.random.default_rng(seed).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
+
+
+def step_on_one_and_two_replicas(one, two, tensors, networks, weight_atol=1e-6):
+    """One train step of ``one`` (one device) and ``two`` (2 mirrored replicas)
+    on the same global batch ``tensors``; asserts that their logs and the
+    weights of ``networks`` agree, and returns the one-device logs."""
+    import numpy as np
+    import pytest
+    import tensorflow as tf
+
+    from tfgan_suite import data
+    h1 = one.fit(tf.data.Dataset.from_tensors(tensors), epochs=1, steps_per_epoch=1,
+                 verbose=0).history
+    h2 = two.fit(tf.data.Dataset.from_tensors(tensors).map(
+        lambda *t: data.interleave_for_replicas(t, 1, 2)), epochs=1, steps_per_epoch=1,
+        verbose=0).history
+    for key in h1:
+        assert h1[key][0] == pytest.approx(h2[key][0], rel=1e-4, abs=1e-6), key
+    for net in networks:
+        for a, b in zip(getattr(one, net).get_weights(), getattr(two, net).get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=weight_atol)
+    return h1

@@ -7,11 +7,14 @@ import pytest
 import tensorflow as tf
 
 import tfgan_suite as tg
-from tfgan_suite import data, distribute
+from conftest import step_on_one_and_two_replicas
+from tfgan_suite import distribute
 from tfgan_suite.data import synthetic
 from tfgan_suite.networks.stylegan import StyleGANGenerator
 
 pytestmark = pytest.mark.slow
+
+EVERY_NETWORK = ("generator", "discriminator", "generator_ema")
 
 TINY = dict(latent_dim=4, fmap_base=32, fmap_max=4, mapping_layers=2)
 
@@ -102,20 +105,11 @@ def test_two_replicas_step_equals_one_device_step():
               g_ema=0.5, style_mixing=0.5, r1_gamma=1.0)
     one, _ = _model(tf.distribute.OneDeviceStrategy("/cpu:0"), **kw)
     two, _ = _model(distribute.make_strategy("mirrored", cpu_replicas=2), **kw)
-    for net in ("generator", "discriminator", "generator_ema"):
+    for net in EVERY_NETWORK:
         getattr(two, net).set_weights(getattr(one, net).get_weights())
     for layer in one.generator.style_layers + two.generator.style_layers:
         layer.noise_scale.assign(np.full(layer.noise_scale.shape, 0.3, "float32"))
-    h1 = one.fit(tf.data.Dataset.from_tensors(x), epochs=1, steps_per_epoch=1,
-                 verbose=0).history
-    h2 = two.fit(tf.data.Dataset.from_tensors(x).map(
-        lambda t: data.interleave_for_replicas((t,), 1, 2)), epochs=1, steps_per_epoch=1,
-        verbose=0).history
-    for key in h1:
-        assert h1[key][0] == pytest.approx(h2[key][0], rel=1e-4, abs=1e-6), key
-    for net in ("generator", "discriminator", "generator_ema"):
-        for a, b in zip(getattr(one, net).get_weights(), getattr(two, net).get_weights()):
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    step_on_one_and_two_replicas(one, two, (x,), EVERY_NETWORK)
 
 
 @pytest.mark.cli

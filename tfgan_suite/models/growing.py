@@ -32,7 +32,8 @@ from tfgan_suite.errors import ConfigError
 from tfgan_suite.hparams import HParam
 from tfgan_suite.models.base import GANModel
 from tfgan_suite.models.noise import NoiseToImageGAN
-from tfgan_suite.networks.progan import downsample, lerp, num_stages, upsample
+from tfgan_suite.networks.progan import (ProGANDiscriminator, downsample, lerp, num_stages,
+                                         stage_filters, upsample)
 from tfgan_suite.optimizers import RestartableAdam
 
 GROWTH_HPARAMS = (
@@ -43,6 +44,11 @@ GROWTH_HPARAMS = (
     HParam("stable_steps", 500, "Steps at each resolution after its fade (the first: 4x4 "
            "alone); the last resolution trains to the end.", "int", lower=1),
 )
+
+
+def filters_for(hp, shape):
+    """Feature maps per stage from --fmap_base / --fmap_max."""
+    return stage_filters(shape[0], hp["fmap_base"], hp["fmap_max"])
 
 
 class GrowingGAN(NoiseToImageGAN):
@@ -62,6 +68,21 @@ class GrowingGAN(NoiseToImageGAN):
             raise ConfigError(f"--image_size={h}: --model={cls.model_name} needs square "
                               f"images of 4 x 2^n pixels (4, 8, 16, 32, 64, ...), got "
                               f"{h}x{w}") from None
+
+    @classmethod
+    def build_networks(cls, hp, data):
+        """The model's generator and Progressive GAN's discriminator (both use it)."""
+        return dict(generator=cls.build_growing_generator(hp, data.shape, "generator"),
+                    discriminator=ProGANDiscriminator(data.shape[-1], filters_for(hp, data.shape),
+                                                      name="discriminator"))
+
+    @classmethod
+    def build_growing_generator(cls, hp, shape, name):
+        """The model's generator network (``networks.progan._Grown``)."""
+        raise NotImplementedError
+
+    def clone_generator(self):
+        return self.build_growing_generator(self.hparams, self.data_spec.shape, "generator_ema")
 
     def __init__(self, networks_, **kwargs):
         super().__init__(networks_, **kwargs)

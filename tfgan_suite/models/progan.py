@@ -18,10 +18,10 @@ import tensorflow as tf
 
 from tfgan_suite import penalties
 from tfgan_suite.hparams import HParam
-from tfgan_suite.models.growing import GrowingGAN
+from tfgan_suite.models.growing import GrowingGAN, filters_for
 from tfgan_suite.models.wgan import WassersteinCritic
 from tfgan_suite.models.wgan_gp import GP_WEIGHT
-from tfgan_suite.networks.progan import ProGANDiscriminator, ProGANGenerator, stage_filters
+from tfgan_suite.networks.progan import ProGANGenerator
 from tfgan_suite.registry import register
 
 _FIXED = "Progressive GAN's networks are fixed: equalised LR, pixel norm, minibatch stddev"
@@ -35,14 +35,6 @@ FMAP_HPARAMS = (
 #: The network flags of the DCGAN / MLP builders, which the growing networks ignore.
 FIXED_NETWORK_FLAGS = ("architecture", "g_norm", "d_norm", "virtual_batch_norm",
                        "minibatch_stddev", "minibatch_discrimination")
-
-
-def filters_for(hp, shape):
-    return stage_filters(shape[0], hp["fmap_base"], hp["fmap_max"])
-
-
-def growing_discriminator(hp, data):
-    return ProGANDiscriminator(data.shape[-1], filters_for(hp, data.shape), name="discriminator")
 
 
 @register("progan", default_dataset="bundled:fashion_mnist",
@@ -60,16 +52,8 @@ class ProGAN(GrowingGAN, WassersteinCritic):
     refused_tricks = dict(GrowingGAN.refused_tricks, **{n: _FIXED for n in FIXED_NETWORK_FLAGS})
 
     @classmethod
-    def build_networks(cls, hp, data):
-        return dict(generator=cls._generator(hp, data.shape, "generator"),
-                    discriminator=growing_discriminator(hp, data))
-
-    @classmethod
-    def _generator(cls, hp, shape, name):
+    def build_growing_generator(cls, hp, shape, name):
         return ProGANGenerator(hp["latent_dim"], shape[-1], filters_for(hp, shape), name=name)
-
-    def clone_generator(self):
-        return self._generator(self.hparams, self.data_spec.shape, "generator_ema")
 
     def generator_args(self, inputs):
         return (inputs["z"], self.alpha())

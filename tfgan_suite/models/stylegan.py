@@ -27,9 +27,8 @@ from tfgan_suite.distribute import draw_for_global_batch
 from tfgan_suite.hparams import HParam
 from tfgan_suite.models.contract import Grid, Signature, normal_inputs
 from tfgan_suite.models.gan import score_logs
-from tfgan_suite.models.growing import GrowingGAN
-from tfgan_suite.models.progan import (FIXED_NETWORK_FLAGS, FMAP_HPARAMS, filters_for,
-                                       growing_discriminator)
+from tfgan_suite.models.growing import GrowingGAN, filters_for
+from tfgan_suite.models.progan import FIXED_NETWORK_FLAGS, FMAP_HPARAMS
 from tfgan_suite.networks.stylegan import StyleGANGenerator
 from tfgan_suite.registry import register
 
@@ -59,17 +58,9 @@ class StyleGAN(GrowingGAN):
     refused_tricks = dict(GrowingGAN.refused_tricks, **{n: _FIXED for n in FIXED_NETWORK_FLAGS})
 
     @classmethod
-    def build_networks(cls, hp, data):
-        return dict(generator=cls._generator(hp, data.shape, "generator"),
-                    discriminator=growing_discriminator(hp, data))
-
-    @classmethod
-    def _generator(cls, hp, shape, name):
+    def build_growing_generator(cls, hp, shape, name):
         return StyleGANGenerator(hp["latent_dim"], hp["latent_dim"], hp["mapping_layers"],
                                  shape[-1], filters_for(hp, shape), name=name)
-
-    def clone_generator(self):
-        return self._generator(self.hparams, self.data_spec.shape, "generator_ema")
 
     @property
     def num_layers(self):
@@ -112,8 +103,8 @@ class StyleGAN(GrowingGAN):
         return generator((z, z2, crossover, psi, alpha), training=False)
 
     def export_signatures(self):
-        self._require_images("export")
-        self.sync_inference()
+        # The noise family's generate(num_samples, seed), after our two.
+        generate = [s for s in super().export_signatures() if s.name == "generate"]
         d = self.latent_dim
 
         def z_spec(batch, name="z"):
@@ -133,10 +124,6 @@ class StyleGAN(GrowingGAN):
             return [z_spec(batch, "z1"), z_spec(batch, "z2"),
                     tf.TensorSpec((), tf.int32, name="crossover")]
 
-        def generate(num_samples, seed):
-            z = self.noise_in_graph(tf.stack([num_samples, d]), tf.stack([seed, 0]))
-            return self.infer({"z": z})
-
         def psi_specs(batch):
             return [z_spec(batch), tf.TensorSpec((), tf.float32, name="truncation_psi")]
 
@@ -149,10 +136,7 @@ class StyleGAN(GrowingGAN):
                       lambda z1, z2, crossover: self.infer(
                           {"z": z1, "z2": z2, "crossover": crossover}),
                       mix_specs(None), tflite="_mix", draw=draw_mix, static_inputs=mix_specs),
-            Signature("generate", generate,
-                      [tf.TensorSpec((), tf.int32, name="num_samples"),
-                       tf.TensorSpec((), tf.int32, name="seed")]),
-        ]
+        ] + generate
 
     def export_metadata(self):
         meta = super().export_metadata()
