@@ -25,7 +25,8 @@ setup(
         "tensorboard",
     ],
     extras_require={
-        "test": ["pytest>=7", "pytest-xdist", "scipy", "ai-edge-litert"],
+        "test": ["pytest>=7", "pytest-xdist", "scipy", "ai-edge-litert", "selenium",
+                 "nbclient", "nbformat", "ipykernel"],
         "litert": ["ai-edge-litert"],
     },
     entry_points={
@@ -34,6 +35,7 @@ setup(
             "tfgan-sample=tfgan_suite.sample:run",
             "tfgan-evaluate=tfgan_suite.evaluate:run",
             "tfgan-export=tfgan_suite.export:run",
+            "tfgan-study=tfgan_suite.study:run",
         ],
     },
 )

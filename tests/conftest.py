@@ -9,9 +9,12 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-_cpus = tf.config.list_physical_devices("CPU")
+from tfgan_suite.console import stderr_silenced  # noqa: E402
+
+with stderr_silenced():  # TensorFlow's C++ start-up lines (CUDA probe on a CPU machine)
+    import tensorflow as tf
+    _cpus = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(
     _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 

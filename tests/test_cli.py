@@ -41,7 +41,8 @@ def _decode_png(path):
     return tf.io.decode_png(open(path, "rb").read()).numpy()
 
 
-def test_train_resume_flagfile_and_sample(tmp_path, folder_with_corrupt_file):
+def test_train_resume_flagfile_and_sample(tmp_path, folder_with_corrupt_file, flags_parsed,
+                                          capsys):
     run = tmp_path / "run"
     args = TINY + [f"--dataset=folder:{folder_with_corrupt_file}", f"--model_dir={run}"]
     first = run_cli("train", *args, "--train_steps=4")
@@ -71,15 +72,17 @@ def test_train_resume_flagfile_and_sample(tmp_path, folder_with_corrupt_file):
     assert third.returncode == 0, third.stderr[-3000:]
     assert "at step 6" in third.stdout
 
+    # sample runs its main function in this process (the same code after flag parsing)
+    from tfgan_suite import sample
     out = tmp_path / "grid.png"
-    s = run_cli("sample", f"--model_dir={run}", "--num=6", f"--out={out}")
-    assert s.returncode == 0, s.stderr[-3000:]
-    assert "from step 8" in s.stdout
+    flags_parsed([f"--model_dir={run}", "--num=6", f"--out={out}"])
+    sample.sample_main()
+    assert "from step 8" in capsys.readouterr().out
     assert _decode_png(out).shape == (38, 56, 1)
     walk = tmp_path / "walk.npy"
-    s = run_cli("sample", f"--model_dir={run}", "--interpolate", "--num=2", "--steps=3",
-                f"--out={walk}")
-    assert s.returncode == 0, s.stderr[-3000:]
+    flags_parsed([f"--model_dir={run}", "--interpolate", "--num=2", "--steps=3",
+                  f"--out={walk}"])
+    sample.sample_main()
     w = np.load(walk)
     assert w.shape == (6, 16, 16, 1) and np.abs(w).max() <= 1.0
     # The walk's ends differ, its neighbours are closer than its ends.

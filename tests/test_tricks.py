@@ -443,7 +443,8 @@ def test_tricks_from_the_command_line_to_an_export_of_the_ema_generator(tmp_path
     assert r.returncode == 0, r.stderr[-3000:]
     r = run_cli("train", *args, "--train_steps=5")
     assert r.returncode == 0 and "Resuming" in r.stdout, r.stderr[-3000:]
-    r = run_cli("export", f"--model_dir={run}", f"--export_dir={exports}", "--name=ema")
+    r = run_cli("export", f"--model_dir={run}", f"--export_dir={exports}", "--name=ema",
+                "--formats=saved_model")  # (TFLite of the EMA generator: test_contract)
     assert r.returncode == 0, r.stderr[-3000:]
     model = tg.load_model(str(run))
     assert model.step == 5 and float(model.g_history.count.numpy()) == 5

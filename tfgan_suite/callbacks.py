@@ -5,13 +5,15 @@ in Keras epochs, so a resumed run keeps the same schedule.
 """
 import json
 import os
+import sys
+import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfgan_suite import visualize
+from tfgan_suite import console, visualize
 from tfgan_suite.model_dir import atomic_write
 
 
@@ -36,6 +38,60 @@ class StepCallback(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self._maybe(self.model.step, force=True)
+
+
+class Progress(keras.callbacks.Callback):
+    """The run's progress in steps ``model.step`` of ``total`` (not Keras epochs).
+
+    On a terminal: one bar redrawn in place (at most 5 times a second). Else
+    (CI, ``nohup``, a notebook, ``| tee``): a line every ``every`` steps and one
+    at the end, with the losses, steps/s since the previous line and the ETA.
+    The speed leaves out each fit's first step (tracing).
+    """
+
+    def __init__(self, total, every, tty=False, stream=None):
+        super().__init__()
+        self.total, self.every, self.tty = int(total), int(every), tty
+        self.stream = stream or sys.stdout
+        self.clock, self.rate, self.logs = None, 0.0, {}
+        self._printed, self._drawn = None, 0.0
+
+    def on_train_begin(self, logs=None):
+        self.clock = None  # each fit traces its step again
+
+    def _emit(self, step, end=False):
+        if self.tty:
+            line = console.progress_line(step, self.total, self.logs, self.rate, bar_width=24)
+            self.stream.write("\r" + line + ("\n" if end else ""))
+        else:
+            self.stream.write(console.progress_line(step, self.total, self.logs, self.rate) +
+                              "\n")
+        self.stream.flush()
+        self._printed = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.model.step
+        self.logs = {k: float(np.mean(v)) for k, v in (logs or {}).items()
+                     if not k.startswith("skipped")}
+        if self.clock is None:
+            self.clock = console.Clock(step)
+            return
+        if self.tty:
+            now = time.perf_counter()
+            if now - self._drawn >= 0.2 and step > self.clock.step:
+                self._drawn = now
+                self.rate = self.clock.lap(step, now) or self.rate
+                self._emit(step)
+        elif step % self.every == 0 and step != self._printed:
+            self.rate = self.clock.lap(step) or self.rate
+            self._emit(step)
+
+    def on_train_end(self, logs=None):
+        step = self.model.step
+        if step != self._printed or self.tty:
+            if self.clock is not None and step > self.clock.step:
+                self.rate = self.clock.lap(step)
+            self._emit(step, end=True)
 
 
 class Checkpointer(StepCallback):

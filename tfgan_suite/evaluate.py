@@ -17,7 +17,9 @@ MNIST) and InceptionV3 otherwise. Real statistics are cached in ``--stats_dir``.
 import json
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ INFO/WARNING lines
+from tfgan_suite import console  # noqa: E402
+
+console.quiet_start()  # before TensorFlow is imported: no start-up noise
 
 from absl import app, flags  # noqa: E402
 

@@ -15,7 +15,9 @@ model when ``ai-edge-litert`` is installed (extra ``[litert]``). See
 import json
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ INFO/WARNING lines
+from tfgan_suite import console  # noqa: E402
+
+console.quiet_start()  # before TensorFlow is imported: no start-up noise
 
 from absl import app, flags  # noqa: E402
 

@@ -32,7 +32,9 @@ A model's own figures (``model.figures()``), e.g. StyleGAN's::
 """
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ INFO/WARNING lines
+from tfgan_suite import console  # noqa: E402
+
+console.quiet_start()  # before TensorFlow is imported: no start-up noise
 
 import numpy as np  # noqa: E402
 from absl import app, flags

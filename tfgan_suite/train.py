@@ -17,9 +17,11 @@ import os
 import signal
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ INFO/WARNING lines
+from tfgan_suite import console
 
-from absl import app, flags, logging
+console.quiet_start()  # before TensorFlow is imported: no start-up noise
+
+from absl import app, flags, logging  # noqa: E402
 
 from tfgan_suite import cli
 from tfgan_suite.errors import ConfigError, DataError, TrainingError
@@ -55,7 +57,8 @@ flags.DEFINE_integer("save_every", 500, "Checkpoint every N steps.", lower_bound
 flags.DEFINE_integer("keep_checkpoints", 5, "Checkpoints kept.", lower_bound=1)
 flags.DEFINE_integer("sample_every", 500, "Sample grid every N steps (0: only at the end).",
                      lower_bound=0)
-flags.DEFINE_integer("log_every", 100, "TensorBoard scalars every N steps.", lower_bound=1)
+flags.DEFINE_integer("log_every", 100, "TensorBoard scalars, and a progress line when the "
+                     "output is not a terminal, every N steps.", lower_bound=1)
 flags.DEFINE_integer("num_grid", None, "Samples in each sample grid (default: the model's, "
                      "64 noise samples, 8 held-out images, 2000 toy points).", lower_bound=1)
 flags.DEFINE_string("cache", "auto", "Cache decoded images: auto (in memory if < 2 GiB), "
@@ -76,8 +79,10 @@ flags.DEFINE_integer("num_labeled", None, "Keep the labels of N training example
                      "over the classes, chosen by --seed, their indices written to "
                      "model_dir/labeled_indices.json); the others are unlabelled.",
                      lower_bound=1)
-flags.DEFINE_integer("verbose", None, "Keras progress: 1 bar, 2 one line per epoch, 0 none "
-                     "(default: 1 on a terminal, 2 otherwise).", lower_bound=0, upper_bound=2)
+flags.DEFINE_integer("verbose", None, "Keras' own progress instead of the suite's: 1 bar, "
+                     "2 one line per epoch, 0 none (default: the suite's progress in run "
+                     "steps: a bar on a terminal, a line every --log_every steps otherwise).",
+                     lower_bound=0, upper_bound=2)
 
 flags.DEFINE_enum("nan_policy", "stop", ["stop", "skip_step"], "A non-finite loss: stop "
                   "the run (keeping the last finite checkpoint), or skip_step: drop that "
@@ -335,10 +340,15 @@ def _train(spec, model_dir, lock):
                 callbacks.SampleGrid(model_dir, FLAGS.sample_every, render, writer)]
         if FLAGS.eval_every:
             cbs.append(periodic_evaluation(model, run_data, dataset_spec, model_dir, writer))
-    verbose = FLAGS.verbose if FLAGS.verbose is not None else (1 if sys.stdout.isatty() else 2)
+    # Progress in run steps (callbacks.Progress) unless --verbose asks for Keras' own.
+    verbose = FLAGS.verbose if FLAGS.verbose is not None else 0
+    if FLAGS.verbose is None:
+        cbs.append(callbacks.Progress(train_steps, FLAGS.log_every, tty=sys.stdout.isatty()))
     phases = model.training_phases()  # e.g. SimGAN's refiner/discriminator pre-training
     for phase in phases:
-        model.run_phase(phase, ds, verbose=verbose)
+        # a phase is one whole Keras epoch: Keras' own line reports it correctly
+        model.run_phase(phase, ds, verbose=FLAGS.verbose if FLAGS.verbose is not None
+                        else (1 if sys.stdout.isatty() else 2))
     if phases:
         callbacks.save_checked(manager, model)
     print(f"Training {spec.name} on {source.describe()} for steps {start}..{train_steps} "
