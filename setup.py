@@ -36,6 +36,7 @@ setup(
             "tfgan-evaluate=tfgan_suite.evaluate:run",
             "tfgan-export=tfgan_suite.export:run",
             "tfgan-study=tfgan_suite.study:run",
+            "tfgan-launch=tfgan_suite.launch:run",
         ],
     },
 )

@@ -30,3 +30,33 @@ def plain_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla):
         return d_loss, g_loss
 
     return step
+
+
+def tutorial_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla):
+    """The TF DCGAN tutorial's step: one G(z) and one D pass on the real and the
+    generated batch, both gradients from that pass, then both updates."""
+    import keras
+    import tensorflow as tf
+
+    from tfgan_suite import losses
+    g_opt = keras.optimizers.Adam(lr, beta_1=beta1)
+    d_opt = keras.optimizers.Adam(lr, beta_1=beta1)
+    g_opt.build(generator.trainable_variables)
+    d_opt.build(discriminator.trainable_variables)
+
+    @tf.function(jit_compile=xla)
+    def step(real):
+        z = tf.random.normal((batch, latent_dim))
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = generator(z, training=True)
+            real_out = discriminator(real, training=True)
+            fake_out = discriminator(fake, training=True)
+            d_loss = losses.minimax_discriminator_loss(real_out, fake_out)
+            g_loss = losses.non_saturating_generator_loss(fake_out)
+        g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
+        d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
+        g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
+        d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+        return d_loss, g_loss
+
+    return step

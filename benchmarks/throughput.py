@@ -15,7 +15,7 @@ suite / baseline, with and without XLA. Nothing here asserts a time.
 import statistics
 import time
 
-from plain_loop import plain_loop
+from plain_loop import plain_loop, tutorial_loop
 
 from absl import app, flags
 
@@ -27,6 +27,9 @@ flags.DEFINE_integer("steps", 40, "Timed steps per measurement.")
 flags.DEFINE_integer("warmup", 5, "Untimed baseline steps after compilation.")
 flags.DEFINE_integer("repeats", 5, "Measurements per path and XLA setting.")
 flags.DEFINE_list("xla", ["false", "true"], "XLA settings to measure.")
+flags.DEFINE_list("update", ["alternating"], "Suite update schemes to measure: alternating "
+                  "(against the two-pass loop) and/or simultaneous (against the TF DCGAN "
+                  "tutorial's one-pass loop).")
 FLAGS = flags.FLAGS
 
 
@@ -42,12 +45,15 @@ def main(argv):
     hp = dict(g_filters=FLAGS.filters, d_filters=FLAGS.filters) if FLAGS.model == "dcgan" else {}
     images = FLAGS.steps * FLAGS.batch_size
     rows = []
-    for xla in [x.lower() == "true" for x in FLAGS.xla]:
-        suite = tg.build(FLAGS.model, source.shape, seed=0, jit_compile=xla, **hp)
+    settings = [(x.lower() == "true", u) for u in FLAGS.update for x in FLAGS.xla]
+    for xla, update in settings:
+        suite = tg.build(FLAGS.model, source.shape, seed=0, jit_compile=xla, update=update,
+                         **hp)
         twin = tg.build(FLAGS.model, source.shape, seed=0, **hp)  # networks for the baseline
         twin.generator.set_weights(suite.generator.get_weights())
         twin.discriminator.set_weights(suite.discriminator.get_weights())
-        step = plain_loop(twin.generator, twin.discriminator, suite.latent_dim,
+        loop = tutorial_loop if update == "simultaneous" else plain_loop
+        step = loop(twin.generator, twin.discriminator, suite.latent_dim,
                           FLAGS.batch_size, suite.hparams["g_learning_rate"],
                           suite.hparams["beta1"], xla)
         it = iter(ds)
@@ -78,16 +84,16 @@ def main(argv):
         suite.fit(ds, steps_per_epoch=FLAGS.steps, epochs=FLAGS.repeats + 1, verbose=0,
                   shuffle=False, callbacks=[Alternate()])
         ratios = [s / p for s, p in zip(times["suite"], times["plain"])]
-        rows.append((xla, times, ratios))
+        rows.append((xla, update, times, ratios))
 
     print(f"\n{FLAGS.model} on {FLAGS.dataset} {source.shape}, batch {FLAGS.batch_size}, "
           f"{FLAGS.steps} steps x {FLAGS.repeats} repeats (images/s: median [min-max])")
-    print("| XLA | suite fit | plain loop | suite / plain (median of paired ratios) |")
-    print("|---|---|---|---|")
-    for xla, times, ratios in rows:
+    print("| update | XLA | suite fit | plain loop | suite / plain (median of paired ratios) |")
+    print("|---|---|---|---|---|")
+    for xla, update, times, ratios in rows:
         cell = {k: f"{statistics.median(v):.0f} [{min(v):.0f}-{max(v):.0f}]"
                 for k, v in times.items()}
-        print(f"| {'on' if xla else 'off'} | {cell['suite']} | {cell['plain']} | "
+        print(f"| {update} | {'on' if xla else 'off'} | {cell['suite']} | {cell['plain']} | "
               f"{statistics.median(ratios):.3f} [{min(ratios):.3f}-{max(ratios):.3f}] |")
 
 

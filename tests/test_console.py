@@ -99,3 +99,13 @@ def test_verbosity_brings_the_start_up_lines_back():
     assert quiet.returncode == loud.returncode == 0
     assert quiet.stderr == ""
     assert NOISE.search(loud.stderr), "TensorFlow printed nothing to hide on this machine"
+
+
+def test_native_bfloat16_is_read_from_the_cpu_flags(tmp_path):
+    from tfgan_suite import distribute
+    plain, bf16 = tmp_path / "plain", tmp_path / "bf16"
+    plain.write_text("processor : 0\nflags : fpu sse2 avx2 fma\n")
+    bf16.write_text("processor : 0\nflags : fpu avx2 avx512f avx512_bf16\n")
+    assert not distribute.cpu_has_native_bfloat16(str(plain))
+    assert distribute.cpu_has_native_bfloat16(str(bf16))
+    assert not distribute.cpu_has_native_bfloat16(str(tmp_path / "missing"))

@@ -201,3 +201,71 @@ def test_mixed_precision_step_is_finite():
     logs = m.fit(ds, steps_per_epoch=2, epochs=1, verbose=0).history
     assert np.isfinite(logs["d_loss"][0]) and np.isfinite(logs["g_loss"][0])
     assert m.generate(2, seed=1).dtype == tf.float32
+
+
+def _sgd_gan(update, strategy=None, seed=0):
+    strategy = strategy or tf.distribute.OneDeviceStrategy("/cpu:0")
+    with strategy.scope():
+        return tg.build("gan", (2,), seed=seed, update=update, optimizer="sgd", beta1=0.0,
+                        g_learning_rate=0.1, d_learning_rate=0.1, latent_dim=3,
+                        g_hidden_units=(5,), d_hidden_units=(6,), g_norm="none",
+                        d_norm="none", minibatch_stddev=False)  # batch statistics: per replica
+
+
+def test_simultaneous_update_takes_both_gradients_from_one_pass():
+    """--update=simultaneous: D and G move by -lr * their gradients at the same
+    point (one G(z), D on real and fake), computed here by hand with two tapes;
+    the alternating update's G step differs (it sees the updated D and new noise)."""
+    real = np.random.default_rng(1).normal(size=(8, 2)).astype("float32")
+    z = np.random.default_rng(2).normal(size=(8, 3)).astype("float32")
+    sim = _sgd_gan("simultaneous")
+    alt = _sgd_gan("alternating")
+    alt.generator.set_weights(sim.generator.get_weights())
+    alt.discriminator.set_weights(sim.discriminator.get_weights())
+    g0, d0 = sim.generator.get_weights(), sim.discriminator.get_weights()
+    for m in (sim, alt):
+        m.sample_latent = lambda batch_size: tf.constant(z)  # the same noise every draw
+
+    # By hand: the non-saturating GAN, one forward pass, both gradients.
+    gen, disc = sim.generator, sim.discriminator
+    with tf.GradientTape() as dt, tf.GradientTape() as gt:
+        fake = gen(z, training=True)
+        d_real, d_fake = disc(real, training=True), disc(fake, training=True)
+        d_loss = tf.reduce_mean(tf.nn.softplus(-d_real) + tf.nn.softplus(d_fake))
+        g_loss = tf.reduce_mean(tf.nn.softplus(-d_fake))
+    d_grads = dt.gradient(d_loss, disc.trainable_variables)
+    g_grads = gt.gradient(g_loss, gen.trainable_variables)
+    want_d = [w - 0.1 * g.numpy() for w, g in zip(d0, d_grads)]
+    want_g = [w - 0.1 * g.numpy() for w, g in zip(g0, g_grads)]
+
+    logs = sim.fit(tf.data.Dataset.from_tensors(real), epochs=1, steps_per_epoch=1,
+                   verbose=0).history
+    assert logs["d_loss"][0] == pytest.approx(float(d_loss), rel=1e-5)
+    assert logs["g_loss"][0] == pytest.approx(float(g_loss), rel=1e-5)
+    for got, want in zip(sim.discriminator.get_weights(), want_d):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    for got, want in zip(sim.generator.get_weights(), want_g):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+    alt.fit(tf.data.Dataset.from_tensors(real), epochs=1, steps_per_epoch=1, verbose=0)
+    for got, want in zip(alt.discriminator.get_weights(), want_d):  # the same D step
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert not all(np.allclose(a, b, atol=1e-6)
+                   for a, b in zip(alt.generator.get_weights(), want_g))
+
+
+def test_simultaneous_update_on_two_replicas_equals_one_device():
+    from conftest import step_on_one_and_two_replicas
+    x = np.random.default_rng(0).normal(size=(8, 2)).astype("float32")
+    one = _sgd_gan("simultaneous")
+    two = _sgd_gan("simultaneous", distribute.make_strategy("mirrored", cpu_replicas=2))
+    two.generator.set_weights(one.generator.get_weights())
+    two.discriminator.set_weights(one.discriminator.get_weights())
+    step_on_one_and_two_replicas(one, two, (x,), ("generator", "discriminator"))
+
+
+def test_simultaneous_update_needs_one_discriminator_step():
+    with pytest.raises(tg.ConfigError, match="--update=simultaneous .* needs --disc_steps=1"):
+        tg.build("wgan", (2,), update="simultaneous", disc_steps=5)
+    with pytest.raises(tg.ConfigError, match="--update"):
+        tg.build("pix2pix", (16, 16, 3), update="simultaneous")

@@ -1,52 +1,94 @@
-"""MultiWorkerMirroredStrategy with two local worker processes on loopback."""
+"""MultiWorkerMirroredStrategy with local worker processes on loopback, started by
+``python -m tfgan_suite.launch``: two workers train and the chief checkpoints, a
+SIGKILLed worker makes the launcher restart the group from the last checkpoint,
+and the 2-worker checkpoints resume on one worker."""
 import json
 import os
-import socket
+import re
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
 from conftest import REPO
+from tfgan_suite import launch
 
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_tf_configs_name_every_worker_and_its_own_index():
+    configs = [json.loads(c) for c in launch.tf_configs(["127.0.0.1:1", "127.0.0.1:2"])]
+    assert [c["task"] for c in configs] == [{"type": "worker", "index": 0},
+                                            {"type": "worker", "index": 1}]
+    assert all(c["cluster"] == {"worker": ["127.0.0.1:1", "127.0.0.1:2"]} for c in configs)
+    ports = launch.free_ports(3)
+    assert len(set(ports)) == 3
 
 
-def test_two_workers_train_and_the_chief_checkpoints(tmp_path):
-    cluster = {"worker": [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]}
+def test_core_shares_are_disjoint_and_even():
+    assert launch.core_shares(2, cores=[0, 1, 2, 3, 4]) == [{0, 1, 2}, {3, 4}]
+    assert launch.core_shares(4, cores=[0, 1]) == [None] * 4  # fewer cores than workers
+    assert launch.core_shares(1, cores=[5, 7]) == [{5, 7}]
+    command = launch.train_command(["--model=gan", "--strategy=mirrored"])
+    assert command[-2:] == ["--model=gan", "--strategy=multi_worker"]
+
+
+def _checkpoints(run):
+    ckpts = run / "checkpoints"
+    return sorted(int(f[5:-6]) for f in os.listdir(ckpts)
+                  if f.startswith("ckpt-") and f.endswith(".index")) if ckpts.exists() else []
+
+
+def test_a_killed_worker_restarts_the_group_from_the_last_checkpoint(tmp_path, flags_parsed):
     run = tmp_path / "run"
-    args = ["--model=gan", "--dataset=toy:ring8", "--strategy=multi_worker",
-            "--batch_size=8", "--disc_steps=2", "--train_steps=4", "--save_every=2",
-            "--sample_every=2", "--log_every=2", "--nojit_compile", "--verbose=0",
-            f"--model_dir={run}"]
-    procs = []
-    for index in range(2):
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_CONFIG=json.dumps(
-            {"cluster": cluster, "task": {"type": "worker", "index": index}}))
-        procs.append(subprocess.Popen([sys.executable, "-m", "tfgan_suite.train", *args],
-                                      cwd=REPO, env=env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True))
-    outputs = []
+    steps = 120
+    args = ["--model=gan", "--dataset=toy:ring8", "--batch_size=8", "--disc_steps=2",
+            f"--train_steps={steps}", "--save_every=4", "--sample_every=40", "--log_every=20",
+            "--nojit_compile", f"--model_dir={run}"]
+    proc = subprocess.Popen([sys.executable, "-m", "tfgan_suite.launch", "--workers=2",
+                             "--max_restarts=1", "--", *args], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    lines, killed = [], None
     try:
-        for p in procs:
-            outputs.append(p.communicate(timeout=240))
-    except subprocess.TimeoutExpired:
-        for p in procs:
-            p.kill()
-        pytest.fail("multi-worker training did not finish in 240 s")
-    for p, (out, err) in zip(procs, outputs):
-        assert p.returncode == 0, err[-3000:]
-    assert "2 replica(s)" in outputs[0][0]
-    assert {"ckpt-2.index", "ckpt-4.index"} <= set(os.listdir(run / "checkpoints"))
-    assert "step_0000004.png" in os.listdir(run / "samples")  # the chief writes samples
+        first = proc.stdout.readline()
+        lines.append(first)
+        pids = [int(p) for p in re.search(r"pids ([\d ]+)", first).group(1).split()]
+        assert len(pids) == 2, first
+        deadline = time.time() + 240
+        while not _checkpoints(run) or max(_checkpoints(run)) < 4:
+            assert time.time() < deadline and proc.poll() is None, "".join(lines)
+            time.sleep(0.05)
+        killed = max(_checkpoints(run))
+        os.kill(pids[1], signal.SIGKILL)  # the non-chief worker, mid-run
+        out, _ = proc.communicate(timeout=300)
+        lines.append(out)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = "".join(lines)
+    assert proc.returncode == 0, text[-4000:]
+    assert "worker 1 exited with signal SIGKILL" in text and "restart 1 of 1" in text
+    assert "all 2 worker(s) finished" in text
+    assert re.search(r"\[w0\] Resuming .* at step \d+", text), text[-4000:]
+    resumed = int(re.search(r"\[w0\] Resuming .* at step (\d+)", text).group(1))
+    assert killed <= resumed < steps
+    assert "2 replica(s)" in text and f"[w0] Done: step {steps}" in text
+    assert max(_checkpoints(run)) == steps
+    assert "step_0000120.png" in os.listdir(run / "samples")  # the chief writes samples
     assert not (run / ".worker_tmp" / "samples").exists()
 
     import tfgan_suite
     model = tfgan_suite.load_model(str(run))
-    assert model.step == 4 and int(model.d_optimizer.iterations) == 8
+    # every step made exactly k = 2 critic updates, across the restart
+    assert model.step == steps and int(model.d_optimizer.iterations) == 2 * steps
+
+    # The 2-worker checkpoints resume on one worker (this process, one device).
+    from tfgan_suite import train
+    flags_parsed([a for a in args if not a.startswith("--train_steps")] +
+                 [f"--train_steps={steps + 4}", "--verbose=0"])
+    model = train.train()
+    assert model.step == steps + 4 and int(model.d_optimizer.iterations) == 2 * (steps + 4)

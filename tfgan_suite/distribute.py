@@ -28,6 +28,17 @@ def split_cpu(n):
                               f"{existing} CPU device(s) ({e})") from e
 
 
+def cpu_has_native_bfloat16(cpuinfo="/proc/cpuinfo"):
+    """Whether the CPU computes in bfloat16 natively (AVX512-BF16 or AMX-BF16
+    in ``cpuinfo``'s flags); False where that cannot be read."""
+    try:
+        with open(cpuinfo) as f:
+            flags_ = set(f.read().split())
+    except OSError:
+        return False
+    return bool(flags_ & {"avx512_bf16", "amx_bf16"})
+
+
 def _workers_in_tf_config():
     try:
         cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})

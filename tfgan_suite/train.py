@@ -248,8 +248,13 @@ def _train(spec, model_dir, lock):
         raise ConfigError(f"--batch_size={batch_size} must be divisible by the "
                           f"{replicas} replicas")
     if FLAGS.mixed_precision:
-        policy = "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
-        keras.mixed_precision.set_global_policy(policy)
+        gpu = bool(tf.config.list_logical_devices("GPU"))
+        if not gpu and not distribute.cpu_has_native_bfloat16():
+            print("warning: --mixed_precision on a CPU without native bfloat16 (no "
+                  "avx512_bf16 / amx_bf16): TensorFlow emulates it, and DCGAN trained 7x "
+                  "slower here (benchmarks/throughput.py); leave it off on this machine",
+                  file=sys.stderr, flush=True)
+        keras.mixed_precision.set_global_policy("mixed_float16" if gpu else "mixed_bfloat16")
 
     dataset_spec = FLAGS.dataset or spec.default_dataset
     options = model_data_options(spec, overrides, dataset_spec)

@@ -288,14 +288,20 @@ class GANModel(keras.Model):
         return items
 
     # --------------------------------------------------------------- training
-    def apply_gradients(self, optimizer, tape, loss, variables):
-        """One update of ``variables`` down ``loss`` (a per-replica mean, computed
-        under ``tape``), scaled so the summed replica gradients follow the
-        global-batch mean."""
+    def scaled_gradients(self, optimizer, tape, loss, variables):
+        """The gradients ``apply_gradients`` applies: of ``loss`` (a per-replica
+        mean, computed under ``tape``), scaled so the summed replica gradients
+        follow the global-batch mean."""
         # Backpropagation seeded with the scale: the gradient of scale * loss
         # (the loss-scale optimizer's scale, if any, divided by the replicas).
         scale = optimizer.scale_loss(tf.constant(1.0, loss.dtype)) / replica_count()
-        grads = tape.gradient(loss, variables, output_gradients=tf.cast(scale, loss.dtype))
+        return tape.gradient(loss, variables, output_gradients=tf.cast(scale, loss.dtype))
+
+    def apply_gradients(self, optimizer, tape, loss, variables, grads=None):
+        """One update of ``variables`` down ``loss`` (``grads``: its
+        ``scaled_gradients`` when already taken)."""
+        if grads is None:
+            grads = self.scaled_gradients(optimizer, tape, loss, variables)
         if self.nan_policy != "skip_step":
             optimizer.apply_gradients(zip(grads, variables))
             return

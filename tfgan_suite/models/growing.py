@@ -177,11 +177,12 @@ class GrowingGAN(NoiseToImageGAN):
             images = lerp(upsample(downsample(images)), images, self.alpha())
         return dict(batch, images=images)
 
-    def apply_gradients(self, optimizer, tape, loss, variables):
+    def apply_gradients(self, optimizer, tape, loss, variables, grads=None):
         # Only the variables the traced stage runs (the others have no gradient;
         # both networks are at the same stage and name their layers alike).
-        used = [v for v in variables if self.generator.runs(v)]
-        super().apply_gradients(optimizer, tape, loss, used)
+        used = [i for i, v in enumerate(variables) if self.generator.runs(v)]
+        super().apply_gradients(optimizer, tape, loss, [variables[i] for i in used],
+                                None if grads is None else [grads[i] for i in used])
 
     def discriminator_input(self, examples):
         return (examples["images"], self.alpha())

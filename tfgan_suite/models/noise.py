@@ -46,6 +46,11 @@ def feature_extractor(discriminator, layer):
 NOISE_HPARAMS = (
     HParam("latent_dim", 100, "Dimension of the noise z.", "int", lower=1),
     DISC_STEPS,
+    HParam("update", "alternating", "How a step updates the players: alternating (the "
+           "papers' Algorithm 1: D on a fake batch, then G through the updated D on fresh "
+           "noise) or simultaneous (one G(z) and one D pass, both gradients from it, as the "
+           "TF DCGAN tutorial does; needs --disc_steps=1).", "enum",
+           choices=("alternating", "simultaneous")),
 )
 
 NORM_CHOICES = networks.NORMS
@@ -159,6 +164,9 @@ class NoiseToImageGAN(GANModel):
             tricks.augment_policy(hp)
         except ValueError as e:
             raise ConfigError(f"--diffaugment={hp['diffaugment']}: {e}") from None
+        if hp["update"] == "simultaneous" and hp.get("disc_steps", 1) != 1:
+            raise ConfigError(f"--update=simultaneous takes both gradients from one pass, so "
+                              f"it needs --disc_steps=1 (got {hp['disc_steps']})")
         if hp["architecture"] == "mlp" and "instance" in (hp["g_norm"], hp["d_norm"]):
             flag = "--g_norm" if hp["g_norm"] == "instance" else "--d_norm"
             raise ConfigError(f"{flag}=instance normalises each channel over H, W; the mlp "
@@ -381,6 +389,59 @@ class NoiseToImageGAN(GANModel):
         if self.generator_ema is not None:
             tricks.ema_update(self.ema_pairs(), hp["g_ema"])
         return {"g_loss": loss, **logs}
+
+    def train_step(self, data):
+        if self.hparams["update"] != "simultaneous":
+            return super().train_step(data)
+        self._track(self.simultaneous_step(self.unpack(data)))
+        return self._results()
+
+    def simultaneous_step(self, real):
+        """``--update=simultaneous``: one G(z), one D pass on the real and on the
+        generated batch, and each player's gradient taken from that pass before
+        either is applied (the TF DCGAN tutorial's step; k = 1). Every term of the
+        alternating steps is kept (R1, historical averaging, feature matching,
+        EMA); penalties that interpolate with fakes see them without a path to G."""
+        hp = self.hparams
+        inputs = self.generator_inputs(real, self._batch_size(real))
+        for history in (self.d_history, self.g_history):
+            if history is not None:
+                history.update()
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            fake = dict(inputs, images=self.run_generator(inputs, frozen=False))
+            real_seen, fake_seen = self.seen_by_discriminator(real), \
+                self.seen_by_discriminator(fake)
+            real_output = self.discriminator(self.discriminator_input(real_seen), training=True)
+            fake_output = self.discriminator(self.discriminator_input(fake_seen), training=True)
+            stopped = dict(fake_seen, images=tf.stop_gradient(fake_seen["images"]))
+            d_loss, d_logs = self.discriminator_loss(real_seen, stopped, real_output,
+                                                     fake_output)
+            d_total = d_loss
+            if hp["r1_gamma"] > 0:
+                r1 = self.r1(real_seen)
+                d_total += hp["r1_gamma"] * r1
+                d_logs = dict(d_logs, r1=r1)
+            if self.d_history is not None:
+                d_total += hp["historical_averaging"] * self.d_history.penalty()
+            g_loss, g_logs = self.generator_loss(real, fake_seen, fake_output)
+            if self.feature_model is not None:
+                fm = tricks.feature_matching(
+                    call_frozen(self.feature_model, self.discriminator_input(real_seen)),
+                    call_frozen(self.feature_model, self.discriminator_input(fake_seen)))
+                g_logs = dict(g_logs, feature_matching=fm)
+                g_loss = fm if hp["feature_matching_mode"] == "replace" else g_loss + fm
+            g_total = g_loss
+            if self.g_history is not None:
+                g_total += hp["historical_averaging"] * self.g_history.penalty()
+        d_vars, g_vars = self.d_variables(), self.g_variables()
+        d_grads = self.scaled_gradients(self.d_optimizer, d_tape, d_total, d_vars)
+        g_grads = self.scaled_gradients(self.g_optimizer, g_tape, g_total, g_vars)
+        self.apply_gradients(self.d_optimizer, d_tape, d_total, d_vars, d_grads)
+        self.after_discriminator_update()
+        self.apply_gradients(self.g_optimizer, g_tape, g_total, g_vars, g_grads)
+        if self.generator_ema is not None:
+            tricks.ema_update(self.ema_pairs(), hp["g_ema"])
+        return {"d_loss": d_loss, **d_logs, "g_loss": g_loss, **g_logs}
 
     def ema_pairs(self):
         """(EMA variable, G variable, trainable) for every variable of G."""
