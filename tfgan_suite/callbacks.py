@@ -54,7 +54,7 @@ class Progress(keras.callbacks.Callback):
         self.total, self.every, self.tty = int(total), int(every), tty
         self.stream = stream or sys.stdout
         self.clock, self.rate, self.logs = None, 0.0, {}
-        self._printed, self._drawn = None, 0.0
+        self._printed, self._drawn, self._width, self._batch_end = None, 0.0, 0, None
 
     def on_train_begin(self, logs=None):
         self.clock = None  # each fit traces its step again
@@ -62,7 +62,9 @@ class Progress(keras.callbacks.Callback):
     def _emit(self, step, end=False):
         if self.tty:
             line = console.progress_line(step, self.total, self.logs, self.rate, bar_width=24)
-            self.stream.write("\r" + line + ("\n" if end else ""))
+            pad = " " * max(0, self._width - len(line))  # clear a longer previous line
+            self._width = len(line)
+            self.stream.write("\r" + line + pad + ("\n" if end else ""))
         else:
             self.stream.write(console.progress_line(step, self.total, self.logs, self.rate) +
                               "\n")
@@ -71,6 +73,7 @@ class Progress(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         step = self.model.step
+        self._batch_end = time.perf_counter()
         self.logs = {k: float(np.mean(v)) for k, v in (logs or {}).items()
                      if not k.startswith("skipped")}
         if self.clock is None:
@@ -90,7 +93,8 @@ class Progress(keras.callbacks.Callback):
         step = self.model.step
         if step != self._printed or self.tty:
             if self.clock is not None and step > self.clock.step:
-                self.rate = self.clock.lap(step)
+                # up to the last step's end: not the checkpoint saved after it
+                self.rate = self.clock.lap(step, self._batch_end)
             self._emit(step, end=True)
 
 
