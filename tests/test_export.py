@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from conftest import REPO, run_cli
 from tfgan_suite.errors import ExportError
+import tfgan_suite
 
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
 
@@ -23,10 +24,9 @@ sys.path.insert(0, os.path.join(REPO, "export", "mobile"))
 def exported(tmp_path_factory):
     root = tmp_path_factory.mktemp("export")
     run, exports = root / "run", root / "exports"
-    r = run_cli("train", "--model=dcgan", "--dataset=bundled:mnist", "--batch_size=16",
-                "--g_filters=8", "--d_filters=8", "--latent_dim=6", "--train_steps=20",
-                "--save_every=20", "--sample_every=0", "--nojit_compile", f"--model_dir={run}")
-    assert r.returncode == 0, r.stderr[-3000:]
+    tfgan_suite.run("train", "--model=dcgan", "--dataset=bundled:mnist", "--batch_size=16",
+                    "--g_filters=8", "--d_filters=8", "--latent_dim=6", "--train_steps=20",
+                    "--save_every=20", "--sample_every=0", "--nojit_compile", f"--model_dir={run}")
     r = run_cli("export", f"--model_dir={run}", f"--export_dir={exports}", "--name=digits",
                 "--tflite_quantization=float16,dynamic,int8")
     assert r.returncode == 0, r.stderr[-3000:]

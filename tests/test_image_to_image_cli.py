@@ -13,10 +13,10 @@ from conftest import random_images, run_cli, write_png
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
 
 
-def test_cyclegan_cli_train_resume_translate_export(tmp_path, flags_parsed):
-    """Training and resuming run as processes; sample and export run their
-    command's main function in this process (the same code after flag
-    parsing, without three more TensorFlow start-ups)."""
+def test_cyclegan_cli_train_resume_translate_export(tmp_path, flags_parsed, capsys):
+    """Every app runs in this process (tg.run / its main function: the same code
+    after flag parsing, without a TensorFlow start-up each; tests/test_cli.py
+    runs them as processes)."""
     import tfgan_suite.export  # noqa: F401  (defines its flags)
     from tfgan_suite import export, sample
     run_dir = tmp_path / "run"
@@ -24,12 +24,11 @@ def test_cyclegan_cli_train_resume_translate_export(tmp_path, flags_parsed):
               "--g_filters=4", "--d_filters=4", "--resnet_blocks=1", "--batch_size=2",
               "--image_size=16",
               "--save_every=2", "--sample_every=2", "--verbose=0"]
-    r = run_cli("train", *common, "--train_steps=2")
-    assert r.returncode == 0, r.stderr[-2000:]
+    tg.run("train", *common, "--train_steps=2")
     assert (run_dir / "samples" / "step_0000002.png").exists()
-    r = run_cli("train", *common, "--train_steps=4")
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert "Resuming" in r.stdout and "at step 2" in r.stdout
+    tg.run("train", *common, "--train_steps=4")
+    out = capsys.readouterr().out
+    assert "Resuming" in out and "at step 2" in out
     config = json.loads((run_dir / "config.json").read_text())
     assert config["model"] == "cyclegan" and config["data_kind"] == "unpaired"
 

@@ -147,15 +147,13 @@ def test_two_replicas_step_equals_one_device_step_in_a_fade():
 def test_cli_grows_through_every_stage_and_an_earlier_stage_exports(tmp_path):
     """The trainer ends a fit at the stage boundary (a checkpoint and a grid
     there); ``select_stage`` (export --stage) exports stage 0 at 4x4."""
-    from conftest import run_cli
     from tfgan_suite import exporter
     run, exports = tmp_path / "run", tmp_path / "exports"
-    out = run_cli("train", "--model=progan", "--dataset=bundled:fashion_mnist",
-                  "--image_size=8", "--batch_size=4", "--latent_dim=4", "--fmap_base=32",
-                  "--fmap_max=4", "--fade_steps=4", "--stable_steps=2", "--save_every=100",
-                  "--sample_every=0", "--nojit_compile", f"--model_dir={run}",
-                  "--train_steps=7")
-    assert out.returncode == 0, out.stderr[-3000:]
+    tg.run("train", "--model=progan", "--dataset=bundled:fashion_mnist",
+           "--image_size=8", "--batch_size=4", "--latent_dim=4", "--fmap_base=32",
+           "--fmap_max=4", "--fade_steps=4", "--stable_steps=2", "--save_every=100",
+           "--sample_every=0", "--nojit_compile", f"--model_dir={run}",
+           "--train_steps=7")
     steps = sorted(int(p.name.split("-")[1].split(".")[0])
                    for p in (run / "checkpoints").glob("ckpt-*.index"))
     assert steps == [2, 7], steps  # the end of stage 0, the end of the run

@@ -428,10 +428,9 @@ def test_bare_feature_matching_flag_means_the_features_layer(flags_parsed):
 
 @pytest.mark.cli
 @pytest.mark.slow
-def test_tricks_from_the_command_line_to_an_export_of_the_ema_generator(tmp_path):
+def test_tricks_from_the_command_line_to_an_export_of_the_ema_generator(tmp_path, capsys):
     """train with the stateful tricks on, resume, export: the SavedModel and the
     TFLite model compute the EMA generator, with no reference batch in them."""
-    from conftest import run_cli
     run, exports = tmp_path / "run", tmp_path / "exports"
     args = ["--model=dcgan", "--dataset=bundled:mnist", "--batch_size=8", "--g_filters=4",
             "--d_filters=4", "--latent_dim=5", "--save_every=3", "--sample_every=0",
@@ -439,13 +438,13 @@ def test_tricks_from_the_command_line_to_an_export_of_the_ema_generator(tmp_path
             "--vbn_reference_size=4", "--feature_matching", "--r1_gamma=1",
             "--instance_noise=0.1", "--diffaugment=translation,cutout",
             "--historical_averaging=0.01"]
-    r = run_cli("train", *args, "--train_steps=3")
-    assert r.returncode == 0, r.stderr[-3000:]
-    r = run_cli("train", *args, "--train_steps=5")
-    assert r.returncode == 0 and "Resuming" in r.stdout, r.stderr[-3000:]
-    r = run_cli("export", f"--model_dir={run}", f"--export_dir={exports}", "--name=ema",
-                "--formats=saved_model")  # (TFLite of the EMA generator: test_contract)
-    assert r.returncode == 0, r.stderr[-3000:]
+    # the apps in this process (tg.run: the same code after flag parsing)
+    tg.run("train", *args, "--train_steps=3")
+    tg.run("train", *args, "--train_steps=5")
+    assert "Resuming" in capsys.readouterr().out
+    # (TFLite of the EMA generator: tests/test_contract.py)
+    tg.run("export", f"--model_dir={run}", f"--export_dir={exports}", "--name=ema",
+           "--formats=saved_model")
     model = tg.load_model(str(run))
     assert model.step == 5 and float(model.g_history.count.numpy()) == 5
     z = np.random.default_rng(0).normal(size=(2, 5)).astype("float32")

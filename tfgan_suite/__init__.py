@@ -73,5 +73,38 @@ def load_generator(model_dir, checkpoint=None):
     return load_model(model_dir, checkpoint).generator
 
 
-__all__ = ["build", "list_models", "load_model", "load_generator", "ConfigError",
+#: The command-line apps ``run`` can start in this process.
+APPS = ("train", "sample", "evaluate", "export")
+
+
+def run(app, *args):
+    """Run a command-line app in this Python process, for notebooks and scripts:
+    ``run("train", "--flagfile=flags/dcgan_mnist_quick.cfg", "--train_steps=500")``
+    does what ``python -m tfgan_suite.train --flagfile=... --train_steps=500`` does
+    (the same flags, flagfiles, defaults and output) without starting a new
+    Python and TensorFlow. Returns what the app returns (``train``: the trained
+    model; ``evaluate``: the metrics). A bad flag raises ``absl.flags.Error``; bad
+    input raises ``ConfigError`` / ``DataError`` instead of exiting."""
+    import importlib
+
+    from absl import flags
+    if app not in APPS:
+        raise ConfigError(f"run({app!r}): the apps are {', '.join(APPS)}")
+    module = importlib.import_module(f"tfgan_suite.{app}")  # defines the app's flags
+    FLAGS = flags.FLAGS
+    FLAGS.unparse_flags()
+    try:
+        from absl import logging
+        rest = FLAGS([f"tfgan_suite.{app}", *map(str, args)])
+        if len(rest) > 1:
+            raise ConfigError(f"run({app!r}): unexpected argument {rest[1]!r}; flags start "
+                              f"with --")
+        if not FLAGS["verbosity"].present:  # as the apps: absl's INFO lines off
+            logging.set_verbosity(logging.WARNING)
+        return module.main.body()
+    finally:
+        FLAGS.unparse_flags()
+
+
+__all__ = ["build", "list_models", "load_model", "load_generator", "run", "ConfigError",
            "DataError", "__version__"]

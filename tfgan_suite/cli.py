@@ -66,4 +66,5 @@ def app_main(body):
         except TrainingError as e:
             fail(e, status=3)
 
+    main.body = body  # tfgan_suite.run calls it in-process
     return main

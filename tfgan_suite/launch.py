@@ -39,7 +39,7 @@ flags.DEFINE_integer("workers", 2, "Worker processes.", lower_bound=1)
 flags.DEFINE_integer("max_restarts", 0, "Restarts of the whole group after a worker fails "
                      "(training resumes from the last checkpoint).", lower_bound=0)
 flags.DEFINE_boolean("pin_cores", True, "Pin each worker to its share of the CPU cores.")
-flags.DEFINE_string("host", "127.0.0.1", "Address the workers listen on.")
+flags.DEFINE_string("worker_host", "127.0.0.1", "Address the workers listen on.")
 
 
 def free_ports(n, host="127.0.0.1"):
@@ -201,7 +201,7 @@ def main(argv):
               "--workers=2 -- --flagfile=flags/dcgan_mnist_quick.cfg", file=sys.stderr)
         raise SystemExit(2)
     raise SystemExit(launch(train_flags, FLAGS.workers, FLAGS.max_restarts, FLAGS.pin_cores,
-                            FLAGS.host))
+                            FLAGS.worker_host))
 
 
 def run():
