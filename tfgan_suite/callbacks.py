@@ -189,7 +189,8 @@ class SampleGrid(StepCallback):
 
     def __init__(self, model_dir, every, render, writer=None):
         super().__init__(every)
-        self.dir = os.path.join(model_dir, "samples")
+        # model_dir None: render only (a non-chief worker keeps step with the chief)
+        self.dir = None if model_dir is None else os.path.join(model_dir, "samples")
         self.render = render
         self.writer = writer
 
@@ -199,6 +200,8 @@ class SampleGrid(StepCallback):
 
     def on_step(self, step):
         grid = self.render()
+        if self.dir is None:
+            return
         base = os.path.join(self.dir, f"step_{step:07d}")
         if grid.is_points:
             os.makedirs(self.dir, exist_ok=True)

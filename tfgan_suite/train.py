@@ -338,9 +338,14 @@ def _train(spec, model_dir, lock):
     guard = callbacks.NonFiniteGuard(FLAGS.nan_skip_limit)
     stop = callbacks.StopAtStep(train_steps)
     cbs = [guard, stop, callbacks.Checkpointer(manager, FLAGS.save_every, guard)]
+    # Every worker renders the grids (a generator call may run collective ops under
+    # MultiWorkerMirroredStrategy, which every worker must run alike); the chief
+    # writes them.
+    render = model.grid_renderer(run_data, FLAGS.num_grid or model.grid_size, FLAGS.seed)
+    if not chief:
+        cbs.append(callbacks.SampleGrid(None, FLAGS.sample_every, render))
     if chief:
         writer = tf.summary.create_file_writer(model_dir)
-        render = model.grid_renderer(run_data, FLAGS.num_grid or model.grid_size, FLAGS.seed)
         cbs += [callbacks.ScalarSummaries(writer, FLAGS.log_every),
                 callbacks.SampleGrid(model_dir, FLAGS.sample_every, render, writer)]
         if FLAGS.eval_every:
