@@ -76,6 +76,8 @@ def test_a_killed_worker_restarts_the_group_from_the_last_checkpoint(tmp_path, f
     assert re.search(r"\[w0\] Resuming .* at step \d+", text), text[-4000:]
     resumed = int(re.search(r"\[w0\] Resuming .* at step (\d+)", text).group(1))
     assert killed <= resumed < steps
+    # every worker resumes from the chief's checkpoint, so at the same step
+    assert re.search(rf"\[w1\] Resuming .* at step {resumed}\b", text), text[-4000:]
     assert "2 replica(s)" in text and f"[w0] Done: step {steps}" in text
     assert max(_checkpoints(run)) == steps
     assert "step_0000120.png" in os.listdir(run / "samples")  # the chief writes samples

@@ -307,7 +307,11 @@ def _train(spec, model_dir, lock):
     model.nan_policy = FLAGS.nan_policy
     model.run_steps = train_steps
     ckpt, manager = md.checkpoint_manager(model, write_dir, FLAGS.keep_checkpoints)
-    restored, damaged = md.restore_newest_readable(ckpt, write_dir)
+    # Every worker resumes from the chief's checkpoints: a worker's own (in
+    # .worker_tmp) can stop at another step when it was killed, and workers at
+    # different steps desynchronise the collective ops. Only the chief sets
+    # damaged files aside.
+    restored, damaged = md.restore_newest_readable(ckpt, model_dir, set_aside=chief)
     for name in damaged:
         print(f"warning: checkpoint {name} is damaged; set aside as *.damaged", flush=True)
     if damaged and not restored:
