@@ -1,16 +1,22 @@
 """The baseline the throughput benchmarks compare with: the loop a tutorial writes."""
 
 
-def plain_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla):
-    """The baseline: a tf.function step with two tapes, nothing else."""
+def _adam_pair(generator, discriminator, lr, beta1):
+    """Adam for G and for D, built on their variables."""
     import keras
-    import tensorflow as tf
-
-    from tfgan_suite import losses
     g_opt = keras.optimizers.Adam(lr, beta_1=beta1)
     d_opt = keras.optimizers.Adam(lr, beta_1=beta1)
     g_opt.build(generator.trainable_variables)
     d_opt.build(discriminator.trainable_variables)
+    return g_opt, d_opt
+
+
+def plain_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla):
+    """The baseline: a tf.function step with two tapes, nothing else."""
+    import tensorflow as tf
+
+    from tfgan_suite import losses
+    g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1)
 
     @tf.function(jit_compile=xla)
     def step(real):
@@ -35,14 +41,10 @@ def plain_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla):
 def tutorial_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla):
     """The TF DCGAN tutorial's step: one G(z) and one D pass on the real and the
     generated batch, both gradients from that pass, then both updates."""
-    import keras
     import tensorflow as tf
 
     from tfgan_suite import losses
-    g_opt = keras.optimizers.Adam(lr, beta_1=beta1)
-    d_opt = keras.optimizers.Adam(lr, beta_1=beta1)
-    g_opt.build(generator.trainable_variables)
-    d_opt.build(discriminator.trainable_variables)
+    g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1)
 
     @tf.function(jit_compile=xla)
     def step(real):

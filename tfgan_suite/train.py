@@ -346,12 +346,11 @@ def _train(spec, model_dir, lock):
     # MultiWorkerMirroredStrategy, which every worker must run alike); the chief
     # writes them.
     render = model.grid_renderer(run_data, FLAGS.num_grid or model.grid_size, FLAGS.seed)
-    if not chief:
-        cbs.append(callbacks.SampleGrid(None, FLAGS.sample_every, render))
+    writer = tf.summary.create_file_writer(model_dir) if chief else None
+    cbs.append(callbacks.SampleGrid(model_dir if chief else None, FLAGS.sample_every, render,
+                                    writer))
     if chief:
-        writer = tf.summary.create_file_writer(model_dir)
-        cbs += [callbacks.ScalarSummaries(writer, FLAGS.log_every),
-                callbacks.SampleGrid(model_dir, FLAGS.sample_every, render, writer)]
+        cbs.append(callbacks.ScalarSummaries(writer, FLAGS.log_every))
         if FLAGS.eval_every:
             cbs.append(periodic_evaluation(model, run_data, dataset_spec, model_dir, writer))
     # Progress in run steps (callbacks.Progress) unless --verbose asks for Keras' own.

@@ -343,8 +343,45 @@ class NoiseToImageGAN(GANModel):
                 self.discriminator_input(dict(real, images=images)), training=training))
         return penalties.r1_penalty(critic, real["images"])
 
-    def discriminator_step(self, real):
+    def discriminator_objective(self, real, fake, real_output, fake_output):
+        """(loss, logs, total): the model's D loss on what D saw, and the total
+        D descends with the tricks' terms (R1, historical averaging)."""
         hp = self.hparams
+        loss, logs = self.discriminator_loss(real, fake, real_output, fake_output)
+        total = loss
+        if hp["r1_gamma"] > 0:
+            r1 = self.r1(real)
+            total += hp["r1_gamma"] * r1
+            logs = dict(logs, r1=r1)
+        if self.d_history is not None:
+            total += hp["historical_averaging"] * self.d_history.penalty()
+        return loss, logs, total
+
+    def generator_objective(self, real, seen, fake_output, seen_real=None):
+        """(loss, logs, total): the model's G loss on the fakes D saw (``seen``),
+        with feature matching (on ``seen_real``, else a fresh view of ``real``)
+        and historical averaging."""
+        hp = self.hparams
+        loss, logs = self.generator_loss(real, seen, fake_output)
+        if self.feature_model is not None:
+            if seen_real is None:
+                seen_real = self.seen_by_discriminator(real)
+            fm = tricks.feature_matching(
+                call_frozen(self.feature_model, self.discriminator_input(seen_real)),
+                call_frozen(self.feature_model, self.discriminator_input(seen)))
+            logs = dict(logs, feature_matching=fm)
+            loss = fm if hp["feature_matching_mode"] == "replace" else loss + fm
+        total = loss
+        if self.g_history is not None:
+            total += hp["historical_averaging"] * self.g_history.penalty()
+        return loss, logs, total
+
+    def after_generator_update(self):
+        """The EMA of G (--g_ema) follows every generator update."""
+        if self.generator_ema is not None:
+            tricks.ema_update(self.ema_pairs(), self.hparams["g_ema"])
+
+    def discriminator_step(self, real):
         inputs = self.generator_inputs(real, self._batch_size(real))
         fake = dict(inputs, images=tf.stop_gradient(self.run_generator(inputs, frozen=True)))
         real, fake = self.seen_by_discriminator(real), self.seen_by_discriminator(fake)
@@ -353,20 +390,13 @@ class NoiseToImageGAN(GANModel):
         with tf.GradientTape() as tape:
             real_output = self.discriminator(self.discriminator_input(real), training=True)
             fake_output = self.discriminator(self.discriminator_input(fake), training=True)
-            loss, logs = self.discriminator_loss(real, fake, real_output, fake_output)
-            total = loss
-            if hp["r1_gamma"] > 0:
-                r1 = self.r1(real)
-                total += hp["r1_gamma"] * r1
-                logs = dict(logs, r1=r1)
-            if self.d_history is not None:
-                total += hp["historical_averaging"] * self.d_history.penalty()
+            loss, logs, total = self.discriminator_objective(real, fake, real_output,
+                                                             fake_output)
         self.apply_gradients(self.d_optimizer, tape, total, self.d_variables())
         self.after_discriminator_update()
         return {"d_loss": loss, **logs}
 
     def generator_step(self, real):
-        hp = self.hparams
         inputs = self.generator_inputs(real, self._batch_size(real))
         if self.g_history is not None:
             self.g_history.update()
@@ -374,20 +404,9 @@ class NoiseToImageGAN(GANModel):
             fake = dict(inputs, images=self.run_generator(inputs, frozen=False))
             seen = self.seen_by_discriminator(fake)
             fake_output = call_frozen(self.discriminator, self.discriminator_input(seen))
-            loss, logs = self.generator_loss(real, seen, fake_output)
-            if self.feature_model is not None:
-                seen_real = self.seen_by_discriminator(real)
-                fm = tricks.feature_matching(
-                    call_frozen(self.feature_model, self.discriminator_input(seen_real)),
-                    call_frozen(self.feature_model, self.discriminator_input(seen)))
-                logs = dict(logs, feature_matching=fm)
-                loss = fm if hp["feature_matching_mode"] == "replace" else loss + fm
-            total = loss
-            if self.g_history is not None:
-                total += hp["historical_averaging"] * self.g_history.penalty()
+            loss, logs, total = self.generator_objective(real, seen, fake_output)
         self.apply_gradients(self.g_optimizer, tape, total, self.g_variables())
-        if self.generator_ema is not None:
-            tricks.ema_update(self.ema_pairs(), hp["g_ema"])
+        self.after_generator_update()
         return {"g_loss": loss, **logs}
 
     def train_step(self, data):
@@ -402,7 +421,6 @@ class NoiseToImageGAN(GANModel):
         either is applied (the TF DCGAN tutorial's step; k = 1). Every term of the
         alternating steps is kept (R1, historical averaging, feature matching,
         EMA); penalties that interpolate with fakes see them without a path to G."""
-        hp = self.hparams
         inputs = self.generator_inputs(real, self._batch_size(real))
         for history in (self.d_history, self.g_history):
             if history is not None:
@@ -414,33 +432,17 @@ class NoiseToImageGAN(GANModel):
             real_output = self.discriminator(self.discriminator_input(real_seen), training=True)
             fake_output = self.discriminator(self.discriminator_input(fake_seen), training=True)
             stopped = dict(fake_seen, images=tf.stop_gradient(fake_seen["images"]))
-            d_loss, d_logs = self.discriminator_loss(real_seen, stopped, real_output,
-                                                     fake_output)
-            d_total = d_loss
-            if hp["r1_gamma"] > 0:
-                r1 = self.r1(real_seen)
-                d_total += hp["r1_gamma"] * r1
-                d_logs = dict(d_logs, r1=r1)
-            if self.d_history is not None:
-                d_total += hp["historical_averaging"] * self.d_history.penalty()
-            g_loss, g_logs = self.generator_loss(real, fake_seen, fake_output)
-            if self.feature_model is not None:
-                fm = tricks.feature_matching(
-                    call_frozen(self.feature_model, self.discriminator_input(real_seen)),
-                    call_frozen(self.feature_model, self.discriminator_input(fake_seen)))
-                g_logs = dict(g_logs, feature_matching=fm)
-                g_loss = fm if hp["feature_matching_mode"] == "replace" else g_loss + fm
-            g_total = g_loss
-            if self.g_history is not None:
-                g_total += hp["historical_averaging"] * self.g_history.penalty()
+            d_loss, d_logs, d_total = self.discriminator_objective(real_seen, stopped,
+                                                                   real_output, fake_output)
+            g_loss, g_logs, g_total = self.generator_objective(real, fake_seen, fake_output,
+                                                               seen_real=real_seen)
         d_vars, g_vars = self.d_variables(), self.g_variables()
         d_grads = self.scaled_gradients(self.d_optimizer, d_tape, d_total, d_vars)
         g_grads = self.scaled_gradients(self.g_optimizer, g_tape, g_total, g_vars)
         self.apply_gradients(self.d_optimizer, d_tape, d_total, d_vars, d_grads)
         self.after_discriminator_update()
         self.apply_gradients(self.g_optimizer, g_tape, g_total, g_vars, g_grads)
-        if self.generator_ema is not None:
-            tricks.ema_update(self.ema_pairs(), hp["g_ema"])
+        self.after_generator_update()
         return {"d_loss": d_loss, **d_logs, "g_loss": g_loss, **g_logs}
 
     def ema_pairs(self):
