@@ -295,3 +295,33 @@ class StopAtStep(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self.model.step >= self.train_steps:
             self.model.stop_training = True
+
+
+class Profile(keras.callbacks.Callback):
+    """``--profile_steps=START,END``: the TensorFlow profiler over steps
+    START+1..END, written to ``logdir/plugins/profile/`` (TensorBoard's Profile
+    tab; ``tfgan_suite.profiling.summarize`` reads it back)."""
+
+    def __init__(self, logdir, start, end):
+        super().__init__()
+        self.logdir, self.start, self.end = logdir, int(start), int(end)
+        self.running, self.done = False, False
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if not self.running and not self.done and self.model.step >= self.start:
+            tf.profiler.experimental.start(self.logdir)
+            self.running = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.running and self.model.step >= self.end:
+            self._stop()
+
+    def on_train_end(self, logs=None):
+        if self.running:
+            self._stop()
+
+    def _stop(self):
+        tf.profiler.experimental.stop()
+        self.running, self.done = False, True
+        print(f"Profiled steps {self.start + 1}..{self.model.step} -> "
+              f"{os.path.join(self.logdir, 'plugins', 'profile')}", flush=True)

@@ -84,6 +84,9 @@ flags.DEFINE_integer("verbose", None, "Keras' own progress instead of the suite'
                      "steps: a bar on a terminal, a line every --log_every steps otherwise).",
                      lower_bound=0, upper_bound=2)
 
+flags.DEFINE_list("profile_steps", [], "START,END: record steps START+1..END with the "
+                  "TensorFlow profiler into MODEL_DIR/plugins/profile (TensorBoard's Profile "
+                  "tab; benchmarks/profile_step.py summarises it).")
 flags.DEFINE_enum("nan_policy", "stop", ["stop", "skip_step"], "A non-finite loss: stop "
                   "the run (keeping the last finite checkpoint), or skip_step: drop that "
                   "update, count it, and stop after --nan_skip_limit in a row.")
@@ -353,6 +356,8 @@ def _train(spec, model_dir, lock):
         cbs.append(callbacks.ScalarSummaries(writer, FLAGS.log_every))
         if FLAGS.eval_every:
             cbs.append(periodic_evaluation(model, run_data, dataset_spec, model_dir, writer))
+    if FLAGS.profile_steps and chief:
+        cbs.append(callbacks.Profile(model_dir, *profile_window(FLAGS.profile_steps)))
     # Progress in run steps (callbacks.Progress) unless --verbose asks for Keras' own.
     verbose = FLAGS.verbose if FLAGS.verbose is not None else 0
     if FLAGS.verbose is None:
@@ -408,6 +413,18 @@ def _train(spec, model_dir, lock):
     print(f"Done: step {model.step}; checkpoints in {manager.directory}, "
           f"samples in {os.path.join(model_dir, 'samples')}", flush=True)
     return model
+
+
+def profile_window(values):
+    """--profile_steps=START,END as two ints, START < END."""
+    try:
+        start, end = (int(v) for v in values)
+    except ValueError:
+        start = end = None
+    if start is None or not 0 <= start < end:
+        raise ConfigError(f"--profile_steps={','.join(values)}: give START,END with "
+                          f"0 <= START < END (steps START+1..END are profiled)")
+    return start, end
 
 
 def epoch_schedule(hparams, overrides, source, step_batch, name):
