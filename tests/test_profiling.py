@@ -30,6 +30,8 @@ def test_union_of_overlapping_intervals():
      "optimizer"),
     ("gradient_tape/discriminator_3/down_1_bn_1/batchnorm/RsqrtGrad", "RsqrtGrad",
      "normalisation"),
+    ("StatefulPartitionedCall/generator_a/up_0_norm_1/moments/SquaredDifference",
+     "SquaredDifference", "normalisation"),  # the translation networks' instance norm
     ("gradient_penalty/gradient_tape/discriminator/conv2d/Conv2D", "Conv2D", "gradient penalty"),
     ("IteratorGetNext", "IteratorGetNext", "input pipeline"),
     ("generator/leaky_re_lu/LeakyRelu", "LeakyRelu", "other ops"),

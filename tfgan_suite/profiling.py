@@ -38,7 +38,7 @@ CATEGORIES = ("convolution", "matmul", "normalisation", "optimizer", "gradient p
 _CONV = re.compile(r"conv|depthwise", re.I)
 _MATMUL = re.compile(r"matmul|einsum", re.I)
 _NORM = re.compile(r"(batch_?norm|instance_?norm|layer_?norm|group_?norm|spectral|adain|"
-                   r"pixel_?norm|normali[sz]ation|(^|/|_)bn(_\d+)?/)", re.I)
+                   r"pixel_?norm|normali[sz]ation|(^|/|_)(bn|norm)(_\d+)?/)", re.I)
 # Keras names an optimizer's ops after it: the suite's are g_adam, d_adam, ...
 _OPT = re.compile(r"(^|/)([dgq]_)?(adam\w*|sgd|rmsprop|optimizer|ema)(_\d+)?/", re.I)
 _PENALTY = re.compile(r"penalty", re.I)
