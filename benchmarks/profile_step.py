@@ -71,8 +71,8 @@ def main(argv):
     print("| case | ms/step | " + " | ".join(cats) + " | idle / Python |")
     print("|---" * (len(cats) + 3) + "|")
     for name, p in results.items():
-        total_ms = sum(p["op_ms"].values()) or 1.0
-        cells = " | ".join(f"{100 * p['op_ms'][c] / total_ms:.0f}%" for c in cats)
+        share = profiling.shares(p)
+        cells = " | ".join(f"{share[c]:.0f}%" for c in cats)
         print(f"| {name} | {p['ms_per_step']:.0f} | {cells} | {100 * p['idle_fraction']:.0f}% |")
 
 

@@ -44,7 +44,7 @@ _OPT = re.compile(r"(^|/)([dgq]_)?(adam\w*|sgd|rmsprop|optimizer|ema)(_\d+)?/", 
 _PENALTY = re.compile(r"penalty", re.I)
 # Call ops whose own time is only the dispatch of their body.
 _CALLS = {"PartitionedCall", "StatefulPartitionedCall", "While", "If", "StatelessIf",
-          "StatelessWhile", "Case", "__inference"}
+          "StatelessWhile", "Case"}
 
 
 def category(op_name, op_type):
@@ -132,7 +132,7 @@ def summarize(logdir, steps=None):
 
     by_cat = collections.Counter()
     by_type = collections.Counter()
-    spans, lo, hi = [], None, None
+    spans = []
     for path in trace_files(logdir):
         space = xplane_pb2.XSpace()
         with open(path, "rb") as f:
@@ -153,18 +153,15 @@ def summarize(logdir, steps=None):
                 # tf.data's own threads: the pipeline's map functions
                 pipeline = line.name.startswith("tf_data")
                 for (op_name, op_type), self_ps in _self_times(events):
-                    if op_type in _CALLS or op_type.startswith("__inference"):
+                    if op_type in _CALLS:
                         continue
                     by_cat["input pipeline" if pipeline else category(op_name, op_type)] += self_ps
                     by_type[op_type] += self_ps
-                for start, end, (_, op_type) in events:
-                    if op_type not in _CALLS:
-                        spans.append((start, end))
-                        lo = start if lo is None else min(lo, start)
-                        hi = end if hi is None else max(hi, end)
-    if lo is None:
+                spans.extend((start, end) for start, end, (_, op_type) in events
+                             if op_type not in _CALLS)
+    if not spans:
         raise ValueError(f"the trace under {logdir} has no TensorFlow op events")
-    wall = hi - lo
+    wall = max(end for _, end in spans) - min(start for start, _ in spans)
     out = {"wall_ms": wall / 1e9,
            "op_ms": {c: by_cat[c] / 1e9 for c in CATEGORIES},
            "top": [(t, ps / 1e9) for t, ps in by_type.most_common(10)],
@@ -174,11 +171,16 @@ def summarize(logdir, steps=None):
     return out
 
 
+def shares(profile):
+    """Each category's share of all op time, in %."""
+    total = sum(profile["op_ms"].values()) or 1.0
+    return {c: 100 * ms / total for c, ms in profile["op_ms"].items()}
+
+
 def table(profile):
     """The profile as Markdown rows: category, ms, share of op time."""
-    total = sum(profile["op_ms"].values()) or 1.0
-    rows = [f"| {c} | {ms:.1f} | {100 * ms / total:.1f}% |"
-            for c, ms in profile["op_ms"].items()]
+    share = shares(profile)
+    rows = [f"| {c} | {ms:.1f} | {share[c]:.1f}% |" for c, ms in profile["op_ms"].items()]
     idle = profile["idle_fraction"]
     rows.append(f"| idle / Python (of wall time) | {idle * profile['wall_ms']:.1f} | "
                 f"{100 * idle:.1f}% |")

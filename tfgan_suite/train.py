@@ -241,6 +241,7 @@ def _train(spec, model_dir, lock):
     if FLAGS.channels not in (0, 1, 3):
         raise ConfigError(f"--channels must be 1 or 3 (or 0 for the data's own), got "
                           f"{FLAGS.channels}")
+    profile = profile_window(FLAGS.profile_steps) if FLAGS.profile_steps else None
     batch_size = FLAGS.batch_size
     if not FLAGS["batch_size"].present and spec.default_batch_size:
         batch_size = spec.default_batch_size  # e.g. pix2pix / CycleGAN: 1, as in the papers
@@ -356,8 +357,8 @@ def _train(spec, model_dir, lock):
         cbs.append(callbacks.ScalarSummaries(writer, FLAGS.log_every))
         if FLAGS.eval_every:
             cbs.append(periodic_evaluation(model, run_data, dataset_spec, model_dir, writer))
-    if FLAGS.profile_steps and chief:
-        cbs.append(callbacks.Profile(model_dir, *profile_window(FLAGS.profile_steps)))
+    if profile and chief:
+        cbs.append(callbacks.Profile(model_dir, *profile))
     # Progress in run steps (callbacks.Progress) unless --verbose asks for Keras' own.
     verbose = FLAGS.verbose if FLAGS.verbose is not None else 0
     if FLAGS.verbose is None:
