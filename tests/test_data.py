@@ -206,3 +206,43 @@ def test_run_data_falls_back_to_the_training_split_only_for_a_missing_split(tmp_
         run.split("validation", fallback=False)
     source, split = run.held_out()
     assert split == "test" and source.num_examples == 10000
+
+
+@pytest.mark.parametrize("size,channels", [(16, 1), (20, 3)])
+def test_in_memory_images_resized_in_batches_match_the_per_example_pipeline(size, channels):
+    from tfgan_suite.data import bundled
+    from tfgan_suite.data.images import array_examples
+    x, y, _ = bundled.load_arrays("mnist", "train")
+    x, y = x[:300], y[:300]
+
+    def transform(a, b):
+        return data.resize_and_crop(data.to_channels(a, channels), size), b
+    nbytes = size * size * channels
+    batched = array_examples((x, y), transform, nbytes, chunk=128)
+    streamed = array_examples((x, y), transform, nbytes, limit_bytes=0)  # per example
+    (bx, by), = batched().batch(300).as_numpy_iterator()
+    (sx, sy), = streamed().batch(300).as_numpy_iterator()
+    assert bx.shape == (300, size, size, channels) and bx.dtype == np.uint8
+    np.testing.assert_array_equal(bx, sx)
+    np.testing.assert_array_equal(by, y)
+    np.testing.assert_array_equal(sy, y)
+    # a second epoch reuses the resized arrays and gives the same elements
+    (again, _), = batched().batch(300).as_numpy_iterator()
+    np.testing.assert_array_equal(again, bx)
+
+
+def test_bundled_edges2shoes_pairs_are_edges_and_photo_in_either_direction():
+    from tfgan_suite.data import bundled_tasks
+    a2b = data.load("bundled:edges2shoes", split="test", image_size=16, channels=3,
+                    jitter=False)
+    b2a = data.load("bundled:edges2shoes", split="test", image_size=16, channels=3,
+                    jitter=False, swap=True)
+    edge, photo = next(a2b.pair_examples().batch(5).as_numpy_iterator())
+    photo2, edge2 = next(b2a.pair_examples().batch(5).as_numpy_iterator())
+    np.testing.assert_array_equal(edge, edge2)
+    np.testing.assert_array_equal(photo, photo2)
+    assert edge.shape == photo.shape == (5, 16, 16, 3)
+    assert set(np.unique(edge)) == {0, 255} and len(np.unique(photo)) > 10
+    for e, p in zip(edge, photo):  # each edge map is its own photo's, computed alone
+        np.testing.assert_array_equal(
+            e, np.repeat(bundled_tasks.edges(tf.constant(p[..., :1])).numpy(), 3, -1))

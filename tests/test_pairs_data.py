@@ -103,3 +103,24 @@ def test_tfds_cycle_gan_path_with_mock_data(tmp_path, monkeypatch):
         a, b = next(iter(source.dataset(2, seed=0)))
     assert a.shape == b.shape == (2, 16, 16, 3)
     assert -1.0 <= float(tf.reduce_min(a)) and float(tf.reduce_max(b)) <= 1.0
+
+
+def test_glyphs_rendered_together_equal_glyphs_rendered_alone():
+    rng = np.random.default_rng(5)
+    digits = rng.integers(0, 10, 40)
+    poses = [bundled_tasks._glyph_pose(rng) for _ in digits]
+    together = bundled_tasks.render_glyphs(digits, poses, chunk=7)
+    for d, pose, glyph in zip(digits, poses, together):
+        np.testing.assert_array_equal(glyph, bundled_tasks.render_glyphs([d], [pose])[0])
+    # a stroke of half-width w lights the pixel centres within w + 0.5 of the outline
+    one = bundled_tasks.render_glyphs([1], [[0.0, 0.0, 20.0, 1.0, 0.0, 0.0]])[0]
+    assert one[14, 14] == 255 and one[14, 3] == 0  # on the stem / far from it
+
+
+def test_edges_of_a_batch_are_each_images_own():
+    rng = np.random.default_rng(0)
+    batch = rng.integers(0, 256, (4, 8, 8, 1)).astype(np.uint8)
+    batch[2] //= 8  # a dim image: its threshold follows its own peak
+    together = bundled_tasks.edges(tf.constant(batch)).numpy()
+    for image, e in zip(batch, together):
+        np.testing.assert_array_equal(e, bundled_tasks.edges(tf.constant(image)).numpy())

@@ -24,7 +24,8 @@ import tensorflow as tf
 from absl import logging
 
 from tfgan_suite.data import bundled, bundled_tasks, folder, pairs, superres, tfds_source, toy
-from tfgan_suite.data.images import resize_and_crop, to_channels, to_uint8, to_unit_range
+from tfgan_suite.data.images import (array_examples, resize_and_crop, to_channels, to_uint8,
+                                     to_unit_range)
 from tfgan_suite.data.run import DataOptions, RunData
 from tfgan_suite.data.source import DataSource, interleave_for_replicas, log_skipped
 from tfgan_suite.data.spec import DataSpec
@@ -92,12 +93,13 @@ def load(spec, *, split="train", data_dir=None, image_size=None, channels=None,
         size = int(image_size or images.shape[1])
         channels = channels or images.shape[-1]
 
-        def examples():
-            ds = tf.data.Dataset.from_tensor_slices((images, labels))
-            if size == images.shape[1] and channels == images.shape[-1]:
-                return ds
-            return ds.map(lambda x, y: (resize_and_crop(to_channels(x, channels), size), y),
-                          num_parallel_calls=tf.data.AUTOTUNE)
+        if size == images.shape[1] and channels == images.shape[-1]:
+            def examples():
+                return tf.data.Dataset.from_tensor_slices((images, labels))
+        else:
+            examples = array_examples(
+                (images, labels), lambda x, y: (resize_and_crop(to_channels(x, channels), size), y),
+                size * size * channels)
         return DataSource(spec=spec, kind="image", shape=(size, size, channels),
                           num_examples=len(images), class_names=class_names,
                           examples=examples, has_labels=True, labels=labels)
@@ -127,19 +129,19 @@ def _load_two_domain(spec, scheme, rest, split, data_dir, image_size, channels, 
         first, second = bundled_tasks.arrays(rest, split)
         kind = bundled_tasks.TASKS[rest]
 
+        def resized(x):
+            return (resize_and_crop(to_channels(x, channels), load_size),)
+
         def stored(array):
-            def examples():
-                ds = tf.data.Dataset.from_tensor_slices(array)
-                return ds.map(lambda x: resize_and_crop(to_channels(x, channels), load_size),
-                              num_parallel_calls=tf.data.AUTOTUNE)
-            return examples
+            return array_examples((array,), resized, load_size * load_size * channels)
         info = dict(task=rest, load_size=load_size)
         if kind == "paired":
-            def pair_examples():
-                photos = stored(second)()
-                ds = photos.map(lambda b: (bundled_tasks.edges(b[..., :1]), b))
-                ds = ds.map(lambda a, b: (to_channels(a, channels), b))
-                return ds.map(lambda a, b: (b, a)) if swap else ds
+            def edges_and_photo(x):
+                b = resize_and_crop(to_channels(x, channels), load_size)
+                a = to_channels(bundled_tasks.edges(b[..., :1]), channels)
+                return (b, a) if swap else (a, b)
+            pair_examples = array_examples((second,), edges_and_photo,
+                                           2 * load_size * load_size * channels)
             return DataSource(spec=spec, kind="paired", shape=(size, size, channels),
                               num_examples=len(second), pair_examples=pair_examples,
                               load_size=load_size, info=info)

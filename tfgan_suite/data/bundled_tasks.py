@@ -27,13 +27,16 @@ GLYPHS_PER_SPLIT = {"train": 12000, "test": 2000}
 
 
 def edges(image, threshold=0.25):
-    """Edge map of a uint8 [H, W, 1] image: Sobel gradient magnitude above
-    ``threshold`` x its maximum -> 255, else 0 (uint8, same shape)."""
-    x = tf.cast(image, tf.float32)[None] / 255.0
-    grad = tf.image.sobel_edges(x)[0, :, :, 0, :]  # [H, W, 2] (dy, dx)
+    """Edge map of a uint8 [H, W, 1] image (or a batch [N, H, W, 1], each image
+    on its own): Sobel gradient magnitude above ``threshold`` x its maximum ->
+    255, else 0 (uint8, same shape)."""
+    single = image.shape.rank == 3
+    x = tf.cast(image[None] if single else image, tf.float32) / 255.0
+    grad = tf.image.sobel_edges(x)[..., 0, :]  # [N, H, W, 2] (dy, dx)
     magnitude = tf.norm(grad, axis=-1)
-    peak = tf.maximum(tf.reduce_max(magnitude), 1e-6)
-    return tf.cast(magnitude > threshold * peak, tf.uint8)[..., None] * 255
+    peak = tf.maximum(tf.reduce_max(magnitude, axis=[1, 2], keepdims=True), 1e-6)
+    out = tf.cast(magnitude > threshold * peak, tf.uint8)[..., None] * 255
+    return out[0] if single else out
 
 
 # Digit outlines as polylines in a unit box (x to the right, y down).
@@ -60,36 +63,56 @@ _STROKES = {
 }
 
 
-def _segment_distance(points, a, b):
-    """Distance of each point [P, 2] to each segment a[S, 2]-b[S, 2] -> [P, S]."""
-    ab = b - a
-    t = ((points[:, None] - a[None]) * ab[None]).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-9)
-    t = np.clip(t, 0.0, 1.0)
-    closest = a[None] + t[..., None] * ab[None]
-    return np.linalg.norm(points[:, None] - closest, axis=-1)
-
-
-def render_glyph(digit, rng, size=28):
-    """One synthetic glyph: uint8 [size, size], a clean anti-aliased pen stroke
-    through the digit's outline under a random similarity + shear transform."""
+def _glyph_pose(rng):
+    """One glyph's random pose: (angle, shear, scale, half stroke width, dx, dy)."""
     angle = rng.uniform(-0.17, 0.17)
     shear = rng.uniform(-0.25, 0.1)
     scale = rng.uniform(17.0, 21.0)
     width = rng.uniform(0.9, 1.8)  # half stroke width, pixels
     shift = rng.uniform(-1.5, 1.5, 2)
-    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    transform = scale * rot @ np.array([[1.0, shear], [0.0, 1.0]])
-    segments_a, segments_b = [], []
-    for line in _STROKES[digit]:
-        pts = (line - 0.5) @ transform.T + size / 2 + shift
-        segments_a.append(pts[:-1])
-        segments_b.append(pts[1:])
-    a, b = np.concatenate(segments_a), np.concatenate(segments_b)
+    return np.array([angle, shear, scale, width, *shift])
+
+
+def render_glyphs(digits, poses, size=28, chunk=256):
+    """Glyphs uint8 [N, size, size]: a clean anti-aliased pen stroke through
+    each digit's outline under its pose (``_glyph_pose``: a similarity + shear
+    transform and a stroke width). Computed for all glyphs of a digit at once."""
+    digits = np.asarray(digits)
+    poses = np.asarray(poses, np.float64).reshape(len(digits), 6)
+    out = np.zeros((len(digits), size, size), np.uint8)
     yy, xx = np.mgrid[0:size, 0:size]
-    pixels = np.stack([xx.ravel() + 0.5, yy.ravel() + 0.5], 1)
-    d = _segment_distance(pixels, a, b).min(1)
-    ink = np.clip(width + 0.5 - d, 0.0, 1.0)
-    return (ink.reshape(size, size) * 255).round().astype(np.uint8)
+    pixels = np.stack([xx.ravel() + 0.5, yy.ravel() + 0.5], 1)  # [P, 2]
+    for digit in np.unique(digits):
+        lines = _STROKES[int(digit)]
+        start = np.concatenate([line[:-1] for line in lines]) - 0.5  # [S, 2] in the unit box
+        end = np.concatenate([line[1:] for line in lines]) - 0.5
+        for rows in np.array_split(np.flatnonzero(digits == digit),
+                                   max(1, int(np.sum(digits == digit)) // chunk)):
+            angle, shear, scale, width = (poses[rows, i] for i in range(4))
+            cos, sin = np.cos(angle), np.sin(angle)
+            # scale * rotation @ [[1, shear], [0, 1]], one [2, 2] matrix per glyph
+            transform = scale[:, None, None] * np.stack(
+                [np.stack([cos, cos * shear - sin], -1),
+                 np.stack([sin, sin * shear + cos], -1)], 1)
+            offset = size / 2 + poses[rows, None, 4:6]
+            a = np.einsum("sk,njk->nsj", start, transform) + offset  # [n, S, 2]
+            ab = np.einsum("sk,njk->nsj", end, transform) + offset - a
+            # distance of pixel p to segment a + t ab, t in [0, 1], expanded so the
+            # [n, P, S] terms are matrix products: (p - a).ab and |p - a|^2
+            ab2 = np.maximum((ab * ab).sum(-1), 1e-9)[:, None]  # [n, 1, S]
+            pa_ab = pixels @ ab.transpose(0, 2, 1) - (a * ab).sum(-1)[:, None]
+            pa2 = ((pixels * pixels).sum(-1)[None, :, None] - 2 * pixels @ a.transpose(0, 2, 1)
+                   + (a * a).sum(-1)[:, None])
+            t = np.clip(pa_ab / ab2, 0.0, 1.0)
+            d = np.sqrt(np.maximum(pa2 - t * (2 * pa_ab - t * ab2), 0.0).min(-1))  # [n, P]
+            ink = np.clip(width[:, None] + 0.5 - d, 0.0, 1.0)
+            out[rows] = (ink.reshape(-1, size, size) * 255).round().astype(np.uint8)
+    return out
+
+
+def render_glyph(digit, rng, size=28):
+    """One synthetic glyph, uint8 [size, size], with a pose drawn from ``rng``."""
+    return render_glyphs([digit], [_glyph_pose(rng)], size)[0]
 
 
 @functools.lru_cache(maxsize=4)
@@ -99,8 +122,8 @@ def glyphs(split, num=None):
     num = num or GLYPHS_PER_SPLIT[split]
     rng = np.random.default_rng({"train": 1000, "test": 2000}[split])
     digits = rng.integers(0, 10, num).astype(np.int32)
-    images = np.stack([render_glyph(int(d), rng) for d in digits])
-    return images[..., None], digits
+    poses = [_glyph_pose(rng) for _ in digits]
+    return render_glyphs(digits, poses)[..., None], digits
 
 
 def _split(split):

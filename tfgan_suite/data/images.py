@@ -1,18 +1,22 @@
 """Image operations used by every image source (in-graph, tf.data friendly)."""
+import numpy as np
 import tensorflow as tf
 
 
 def to_channels(image, channels):
-    """Convert a decoded uint8 image [H, W, C?] with C in {1, 2, 3, 4} to ``channels`` (1 or 3).
+    """Convert a decoded uint8 image [H, W, C?] (or a batch [N, H, W, C]) with C in
+    {1, 2, 3, 4} to ``channels`` (1 or 3).
 
     Alpha channels are dropped; grey is tiled to RGB; RGB goes to grey with the
     ITU-R 601 weights of ``tf.image.rgb_to_grayscale``.
     """
+    rank = image.shape.rank or 3
     c = tf.shape(image)[-1]
     image = tf.cond(tf.equal(c % 2, 0), lambda: image[..., :-1], lambda: image)
     c = tf.shape(image)[-1]
     if channels == 3:
-        image = tf.cond(tf.equal(c, 1), lambda: tf.tile(image, [1, 1, 3]), lambda: image)
+        image = tf.cond(tf.equal(c, 1), lambda: tf.tile(image, [1] * (rank - 1) + [3]),
+                        lambda: image)
     elif channels == 1:
         image = tf.cond(
             tf.equal(c, 3),
@@ -21,16 +25,18 @@ def to_channels(image, channels):
             lambda: image)
     else:
         raise ValueError(f"channels must be 1 or 3, got {channels}")
-    return tf.ensure_shape(image, [None, None, channels])
+    return tf.ensure_shape(image, [None] * (rank - 1) + [channels])
 
 
 def resize_and_crop(image, size):
     """Resize the shorter side to ``size`` (bilinear, antialiased) and centre-crop a square.
 
-    Returns uint8 [size, size, C]. Images already ``size`` x ``size`` pass unchanged.
+    Returns uint8 [size, size, C] (or [N, size, size, C] for a batch of images
+    of one shape: each image comes out as it would alone). Images already
+    ``size`` x ``size`` pass unchanged.
     """
     shape = tf.shape(image)
-    h, w = shape[0], shape[1]
+    h, w = shape[-3], shape[-2]
 
     def resize():
         scale = tf.cast(size, tf.float32) / tf.cast(tf.minimum(h, w), tf.float32)
@@ -42,7 +48,40 @@ def resize_and_crop(image, size):
 
     same = tf.logical_and(tf.equal(h, size), tf.equal(w, size))
     out = tf.cond(same, lambda: tf.cast(image, tf.uint8), resize)
-    return tf.ensure_shape(out, [size, size, image.shape[-1]])
+    return tf.ensure_shape(out, image.shape[:-3] + [size, size, image.shape[-1]])
+
+
+def array_examples(arrays, transform, out_bytes, limit_bytes=512 << 20, chunk=4096):
+    """``examples()`` for in-memory numpy ``arrays`` (a tuple, rows aligned):
+    a dataset of ``transform(*rows)`` per example.
+
+    ``transform`` maps tensors of one example, or of a batch of examples, to a
+    tuple of tensors (``resize_and_crop``, ``to_channels`` and ``edges`` take
+    both). When the transformed arrays take at most ``limit_bytes``
+    (``out_bytes`` per example), they are computed once, on first use, a batch
+    of ``chunk`` rows at a time, and the dataset slices them: 60,000 MNIST
+    digits resized to 16 x 16 are ready in a fraction of a second instead of
+    the 15 s of a per-example ``map`` filling the shuffle buffer. Larger
+    results stream through a per-example ``map`` as before.
+    """
+    count = len(arrays[0])
+    done = []
+
+    def examples():
+        if count * out_bytes > limit_bytes:
+            ds = tf.data.Dataset.from_tensor_slices(arrays)
+            return ds.map(lambda *t: _unwrap(transform(*t)), num_parallel_calls=tf.data.AUTOTUNE)
+        if not done:
+            parts = [transform(*(tf.constant(a[i:i + chunk]) for a in arrays))
+                     for i in range(0, count, chunk)]
+            done.append(tuple(np.concatenate([p[j].numpy() for p in parts])
+                              for j in range(len(parts[0]))))
+        return tf.data.Dataset.from_tensor_slices(_unwrap(done[0]))
+    return examples
+
+
+def _unwrap(t):
+    return t[0] if len(t) == 1 else tuple(t)
 
 
 def to_unit_range(image):
