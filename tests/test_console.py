@@ -85,6 +85,22 @@ def test_training_into_a_pipe_prints_progress_lines_and_no_tensorflow_noise(tmp_
     steps = re.findall(r"^step (\d+)/6 .*d_loss \S+.*steps/s  ETA \S+$", proc.stdout, re.M)
     assert steps == ["2", "4", "6"], proc.stdout
     assert "Done: step 6" in proc.stdout
+    # where the start-up went, once, before the first progress line
+    startup = re.findall(r"^Start-up (\S+) s: import (\S+), data (\S+), model (\S+), "
+                         r"pipeline (\S+), first step (\S+)$", proc.stdout, re.M)
+    assert len(startup) == 1, proc.stdout
+    total, *parts = (float(v) for v in startup[0])
+    assert abs(total - sum(parts)) < 0.06 and parts[0] > 0 and parts[-1] > 0
+    assert proc.stdout.index("Start-up") < proc.stdout.index("step 2/6")
+
+
+def test_startup_timer_splits_the_time_between_marks():
+    timer = console.StartupTimer(start=10.0)
+    timer.mark("import", now=14.0)
+    timer.mark("data", now=14.5)
+    timer.mark("first step", now=17.25)
+    assert timer.parts == [("import", 4.0), ("data", 0.5), ("first step", 2.75)]
+    assert timer.line() == "Start-up 7.2 s: import 4.0, data 0.5, first step 2.8"
 
 
 def test_verbosity_brings_the_start_up_lines_back():

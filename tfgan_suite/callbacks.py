@@ -40,6 +40,23 @@ class StepCallback(keras.callbacks.Callback):
         self._maybe(self.model.step, force=True)
 
 
+class StartupReport(keras.callbacks.Callback):
+    """Prints, once the run's first step has finished, where the start-up went
+    (``console.StartupTimer``: import, data, model, ..., first step, whose time
+    is mostly tracing the step and filling the input pipeline)."""
+
+    def __init__(self, timer, stream=None):
+        super().__init__()
+        self.timer, self.stream, self.done = timer, stream or sys.stdout, False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self.done:
+            self.done = True
+            self.timer.mark("first step")
+            self.stream.write(self.timer.line() + "\n")
+            self.stream.flush()
+
+
 class Progress(keras.callbacks.Callback):
     """The run's progress in steps ``model.step`` of ``total`` (not Keras epochs).
 

@@ -15,6 +15,9 @@ import os
 import sys
 import time
 
+#: When this module was imported: the first thing an app does, before TensorFlow.
+PROCESS_START = time.perf_counter()
+
 
 def verbosity_requested(argv=None):
     """True when the command line asks for TensorFlow's and absl's logs."""
@@ -85,3 +88,22 @@ class Clock:
         rate = (step - self.step) / (now - self.time) if now > self.time else 0.0
         self.step, self.time = step, now
         return rate
+
+
+class StartupTimer:
+    """Where an app's start-up went: seconds between named marks, from
+    ``start`` (the module import, before TensorFlow) to each ``mark``."""
+
+    def __init__(self, start=None):
+        self.last = PROCESS_START if start is None else start
+        self.parts = []
+
+    def mark(self, name, now=None):
+        now = time.perf_counter() if now is None else now
+        self.parts.append((name, now - self.last))
+        self.last = now
+
+    def line(self):
+        total = sum(s for _, s in self.parts)
+        parts = ", ".join(f"{name} {s:.1f}" for name, s in self.parts)
+        return f"Start-up {total:.1f} s: {parts}"

@@ -233,6 +233,8 @@ def _train(spec, model_dir, lock):
     from tfgan_suite import callbacks, data, distribute, registry
     from tfgan_suite import model_dir as md
 
+    startup = console.StartupTimer()
+    startup.mark("import")
     overrides = hparam_overrides(spec, resuming=resumes(model_dir, spec.name))
     if FLAGS.train_steps is not None and FLAGS.epochs is not None:
         raise ConfigError("give --train_steps or --epochs, not both")
@@ -264,6 +266,7 @@ def _train(spec, model_dir, lock):
     options = model_data_options(spec, overrides, dataset_spec)
     source = options.load()
     run_data = data.RunData(options, train=source)
+    startup.mark("data")
     hparams = registry.resolve_hparams(spec.name, overrides, source.data_spec)
     k = spec.cls.batches_per_step(hparams)
     step_batch = batch_size * k
@@ -325,6 +328,7 @@ def _train(spec, model_dir, lock):
         print(f"Resuming {restored} at step {model.step}", flush=True)
     else:
         model.warm_start()  # e.g. SRGAN's generator from an SRResNet run (--init_from)
+    startup.mark("model")
     # --- files of the run: written once the model and its data are built ------
     if chief:
         md.write_config(model_dir, **config)
@@ -341,11 +345,13 @@ def _train(spec, model_dir, lock):
     ds = source.dataset(batch_size, disc_steps=k, num_replicas=replicas,
                         seed=FLAGS.seed + start, cache=cache,
                         fields=spec.cls.batch_fields)
+    startup.mark("pipeline")
 
     # --- callbacks ---------------------------------------------------------------
     guard = callbacks.NonFiniteGuard(FLAGS.nan_skip_limit)
     stop = callbacks.StopAtStep(train_steps)
-    cbs = [guard, stop, callbacks.Checkpointer(manager, FLAGS.save_every, guard)]
+    cbs = [guard, stop, callbacks.Checkpointer(manager, FLAGS.save_every, guard),
+           callbacks.StartupReport(startup)]
     # Every worker renders the grids (a generator call may run collective ops under
     # MultiWorkerMirroredStrategy, which every worker must run alike); the chief
     # writes them.
@@ -370,6 +376,7 @@ def _train(spec, model_dir, lock):
                         else (1 if sys.stdout.isatty() else 2))
     if phases:
         callbacks.save_checked(manager, model)
+        startup.mark("phases")
     print(f"Training {spec.name} on {source.describe()} for steps {start}..{train_steps} "
           f"({replicas} replica(s), batch {batch_size}, k={k}) -> {model_dir}",
           flush=True)
