@@ -3,10 +3,16 @@
 The CPU must be split before TensorFlow initialises its devices, so it happens
 here, at import, before any test module builds a tensor.
 """
+import gc
 import os
 import sys
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Two pytest workers share two cores: one intra-op thread each (and in the apps
+# and notebook kernels they start) instead of two per process spinning on the
+# same cores.
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 import pytest  # noqa: E402
 
@@ -19,6 +25,28 @@ tf.config.set_logical_device_configuration(
     _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Garbage collection between tests, not inside them. A worker that has built
+# hundreds of models holds many TensorFlow objects in reference cycles; an
+# automatic full collection starting inside a test ran their finalizers at
+# whatever point it struck (in a MirroredStrategy replica thread, it stalled a
+# trace for 40-50 s) and scanned every object imported so far. So: the objects
+# of the imports are frozen out of every collection, automatic collection is
+# off, and the worker collects after a test once 30 s of tests have run since
+# its last collection.
+gc.collect()
+gc.freeze()
+gc.disable()
+_COLLECT_EVERY_S = 30.0
+_last_collect = [time.perf_counter()]
+
+
+@pytest.fixture(autouse=True)
+def _collect_between_tests():
+    yield
+    if time.perf_counter() - _last_collect[0] > _COLLECT_EVERY_S:
+        gc.collect()
+        _last_collect[0] = time.perf_counter()
 
 
 @pytest.fixture(autouse=True)

@@ -87,10 +87,11 @@ def test_training_into_a_pipe_prints_progress_lines_and_no_tensorflow_noise(tmp_
     assert "Done: step 6" in proc.stdout
     # where the start-up went, once, before the first progress line
     startup = re.findall(r"^Start-up (\S+) s: import (\S+), data (\S+), model (\S+), "
-                         r"pipeline (\S+), first step (\S+)$", proc.stdout, re.M)
+                         r"pipeline (\S+), fit start (\S+), first step (\S+)$", proc.stdout, re.M)
     assert len(startup) == 1, proc.stdout
     total, *parts = (float(v) for v in startup[0])
-    assert abs(total - sum(parts)) < 0.06 and parts[0] > 0 and parts[-1] > 0
+    # each part and the total are rounded to 0.1 s on their own
+    assert abs(total - sum(parts)) <= 0.05 * (len(parts) + 1) and parts[0] > 0 and parts[-1] > 0
     assert proc.stdout.index("Start-up") < proc.stdout.index("step 2/6")
 
 

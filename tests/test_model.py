@@ -269,3 +269,33 @@ def test_simultaneous_update_needs_one_discriminator_step():
         tg.build("wgan", (2,), update="simultaneous", disc_steps=5)
     with pytest.raises(tg.ConfigError, match="--update"):
         tg.build("pix2pix", (16, 16, 3), update="simultaneous")
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_a_multi_replica_trace_runs_with_automatic_gc_paused(replicas):
+    """With several replicas the first train-function call (the trace, one
+    thread per replica) runs with automatic garbage collection off, and turns
+    it back on; one device traces as usual."""
+    import gc
+    strategy = (distribute.make_strategy("mirrored", cpu_replicas=2) if replicas == 2
+                else tf.distribute.OneDeviceStrategy("/cpu:0"))
+    with strategy.scope():
+        m = tg.build("gan", (4, 4, 1), seed=0, latent_dim=3, architecture="mlp",
+                     g_hidden_units=(8,), d_hidden_units=(8,))
+    seen, step = [], m.train_step
+
+    def spy(batch):
+        seen.append(gc.isenabled())
+        return step(batch)
+    m.train_step = spy
+    x = np.zeros((8, 4, 4, 1), np.float32)
+    was_enabled = gc.isenabled()  # the test workers collect between tests (conftest)
+    gc.enable()
+    try:
+        m.fit(tf.data.Dataset.from_tensors(x).repeat(), steps_per_epoch=2, epochs=1, verbose=0)
+        after = gc.isenabled()
+    finally:
+        if not was_enabled:
+            gc.disable()
+    assert seen == [replicas == 1] * replicas  # traced once, in each replica's thread
+    assert after

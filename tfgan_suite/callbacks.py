@@ -42,12 +42,19 @@ class StepCallback(keras.callbacks.Callback):
 
 class StartupReport(keras.callbacks.Callback):
     """Prints, once the run's first step has finished, where the start-up went
-    (``console.StartupTimer``: import, data, model, ..., first step, whose time
-    is mostly tracing the step and filling the input pipeline)."""
+    (``console.StartupTimer``: import, data, model, ..., ``begin`` = Keras' set-up
+    of the first ``fit`` and the callbacks' own start (the step-0 sample grid),
+    then the first step, whose time is mostly tracing the step and filling the
+    input pipeline). Place it after the callbacks whose start it should count."""
 
-    def __init__(self, timer, stream=None):
+    def __init__(self, timer, begin="fit start", stream=None):
         super().__init__()
-        self.timer, self.stream, self.done = timer, stream or sys.stdout, False
+        self.timer, self.begin, self.stream = timer, begin, stream or sys.stdout
+        self.done = False
+
+    def on_train_begin(self, logs=None):
+        if not self.done:
+            self.timer.mark(self.begin)
 
     def on_train_batch_end(self, batch, logs=None):
         if not self.done:

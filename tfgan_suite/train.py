@@ -350,8 +350,7 @@ def _train(spec, model_dir, lock):
     # --- callbacks ---------------------------------------------------------------
     guard = callbacks.NonFiniteGuard(FLAGS.nan_skip_limit)
     stop = callbacks.StopAtStep(train_steps)
-    cbs = [guard, stop, callbacks.Checkpointer(manager, FLAGS.save_every, guard),
-           callbacks.StartupReport(startup)]
+    cbs = [guard, stop, callbacks.Checkpointer(manager, FLAGS.save_every, guard)]
     # Every worker renders the grids (a generator call may run collective ops under
     # MultiWorkerMirroredStrategy, which every worker must run alike); the chief
     # writes them.
@@ -359,6 +358,8 @@ def _train(spec, model_dir, lock):
     writer = tf.summary.create_file_writer(model_dir) if chief else None
     cbs.append(callbacks.SampleGrid(model_dir if chief else None, FLAGS.sample_every, render,
                                     writer))
+    cbs.append(callbacks.StartupReport(
+        startup, "step-0 grid" if start == 0 and FLAGS.sample_every else "fit start"))
     if chief:
         cbs.append(callbacks.ScalarSummaries(writer, FLAGS.log_every))
         if FLAGS.eval_every:

@@ -34,6 +34,7 @@ pictures), ``apply_to_image`` and
 ``interpolation_grid`` (what ``sample`` can do with it).
 """
 import contextlib
+import gc
 
 import keras
 import tensorflow as tf
@@ -288,6 +289,39 @@ class GANModel(keras.Model):
         return items
 
     # --------------------------------------------------------------- training
+    def make_train_function(self, force=False):
+        """Keras' train function; with several replicas, its first call (the
+        trace) runs with Python's automatic garbage collection paused.
+
+        MirroredStrategy traces the step in one thread per replica, in lock
+        step. A full collection that starts in a replica thread runs the
+        finalizers of TensorFlow objects (graphs, functions) left from earlier
+        work, and with the other replica threads waiting that stalled a trace
+        for 40-50 s here (a process that had built many models: the test
+        suite). Collection resumes after the trace.
+        """
+        super().make_train_function(force)
+        fn = self.train_function  # Keras sets it (and may return None)
+        if (self.distribute_strategy.num_replicas_in_sync < 2
+                or getattr(fn, "traces_without_gc", False)):
+            return fn
+        traced = []
+
+        def train_function(iterator):
+            if traced:
+                return fn(iterator)
+            was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                return fn(iterator)
+            finally:
+                traced.append(True)
+                if was_enabled:
+                    gc.enable()
+        train_function.traces_without_gc = True
+        self.train_function = train_function
+        return train_function
+
     def scaled_gradients(self, optimizer, tape, loss, variables):
         """The gradients ``apply_gradients`` applies: of ``loss`` (a per-replica
         mean, computed under ``tape``), scaled so the summed replica gradients
