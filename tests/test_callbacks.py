@@ -59,3 +59,37 @@ def test_sample_grid_for_toy_data_writes_points_and_plot(tmp_path):
     assert png.shape == (256, 256, 3)
     # red generated points are drawn
     assert ((png[..., 0] == 220) & (png[..., 1] == 30)).numpy().sum() > 20
+
+
+class _Recorder(callbacks.StepCallback):
+    def __init__(self, every):
+        super().__init__(every)
+        self.steps = []
+
+    def on_step(self, step):
+        self.steps.append(step)
+
+
+def test_step_callbacks_fire_once_past_each_multiple_when_steps_jump():
+    model = types.SimpleNamespace(step=0)
+    one, eight = _Recorder(20), _Recorder(20)
+    for cb, jump in ((one, 1), (eight, 8)):
+        model.step = 0
+        cb.set_model(model)
+        cb.on_train_begin()
+        while model.step < 60:  # --steps_per_execution=jump: one callback per jump steps
+            model.step += jump
+            cb.on_train_batch_end(model.step - 1)
+        cb.on_train_end()
+    assert one.steps == [20, 40, 60]
+    assert eight.steps == [24, 40, 64]  # the first step at or past 20, 40, 60
+    # resumed at 40 with jumps of 8: 56 -> 64 passes 60; the end (64) is not run twice
+    resumed = _Recorder(20)
+    model.step = 40
+    resumed.set_model(model)
+    resumed.on_train_begin()
+    for _ in range(3):
+        model.step += 8
+        resumed.on_train_batch_end(0)
+    resumed.on_train_end()
+    assert resumed.steps == [64]

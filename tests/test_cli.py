@@ -184,6 +184,37 @@ def test_cpu_replicas_train_with_mirrored_strategy(flags_parsed, tmp_path):
     assert model.step == 3 and model.d_optimizer.iterations.numpy() == 6
 
 
+def test_steps_per_execution_runs_the_exact_steps_and_saves_past_each_multiple(
+        flags_parsed, tmp_path):
+    """--steps_per_execution=4: 4 steps per call, a run of exactly --train_steps,
+    checkpoints and grids at the first step past each multiple of their interval,
+    resumable; lengths that are not multiples of 4 are refused by name."""
+    import glob
+
+    from tfgan_suite import train
+    run = tmp_path / "run"
+    base = ["--model=gan", "--dataset=toy:ring8", "--batch_size=8", "--nojit_compile",
+            "--verbose=0", "--steps_per_execution=4", "--save_every=5", "--sample_every=10",
+            "--keep_checkpoints=10", f"--model_dir={run}"]
+    flags_parsed(base + ["--train_steps=12"])
+    model = train.train()
+    assert model.step == 12 and model.g_optimizer.iterations.numpy() == 12
+    saved = sorted(int(p.split("-")[-1].split(".")[0])
+                   for p in glob.glob(str(run / "checkpoints" / "ckpt-*.index")))
+    assert saved == [8, 12]  # past 5, past 10 (and the end)
+    grids = sorted(os.path.basename(p) for p in glob.glob(str(run / "samples" / "*.png")))
+    assert grids == ["step_0000000.png", "step_0000012.png"]
+    flags_parsed(base + ["--train_steps=20"])
+    assert train.train().step == 20
+    flags_parsed(base + ["--train_steps=26"])
+    with pytest.raises(ConfigError, match=r"--steps_per_execution=4: this run goes from step "
+                                          r"20 to 26 \(--train_steps\), 6 steps"):
+        train.train()
+    flags_parsed(base + ["--train_steps=24", "--nan_policy=skip_step"])
+    with pytest.raises(ConfigError, match="--nan_policy=skip_step"):
+        train.train()
+
+
 def test_run_starts_the_apps_in_this_process(tmp_path):
     """tg.run(app, *flags) is the command line without a new Python: flags parsed
     afresh each time (nothing leaks from one call to the next), the trained model

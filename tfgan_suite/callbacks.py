@@ -18,18 +18,30 @@ from tfgan_suite.model_dir import atomic_write
 
 
 class StepCallback(keras.callbacks.Callback):
-    """Base: calls ``on_step(step)`` every ``every`` steps and at the end."""
+    """Base: calls ``on_step(step)`` each time ``model.step`` passes a multiple
+    of ``every``, and at the end.
+
+    With ``--steps_per_execution=N`` Keras calls back once per N steps, so the
+    step jumps by N: ``on_step`` runs at the first step at or past each
+    multiple (every 50 with N = 8: at 56, 104, ...)."""
 
     def __init__(self, every):
         super().__init__()
         self.every = int(every)
-        self._last = None
+        self._last = None  # the step of the last on_step
+        self._seen = None  # the step at the previous callback
 
     def on_step(self, step):
         raise NotImplementedError
 
+    def on_train_begin(self, logs=None):
+        self._seen = self.model.step
+
     def _maybe(self, step, force=False):
-        if step != self._last and (force or (self.every > 0 and step % self.every == 0)):
+        seen, self._seen = self._seen, step
+        passed = self.every > 0 and (step % self.every == 0 if seen is None
+                                     else step // self.every > seen // self.every)
+        if step != self._last and (force or passed):
             self._last = step
             self.on_step(step)
 
@@ -136,6 +148,7 @@ class Checkpointer(StepCallback):
         self.guard = guard
 
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         self._last = self.model.step
 
     def on_step(self, step):
@@ -219,6 +232,7 @@ class SampleGrid(StepCallback):
         self.writer = writer
 
     def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
         if self.model.step == 0:
             self._maybe(0, force=True)
 

@@ -341,6 +341,9 @@ def _train(spec, model_dir, lock):
     if start >= train_steps:
         print(f"{model_dir} is already trained to step {start} (--train_steps={train_steps}).")
         return model
+    targets = [b for b in model.stage_boundaries() if start < b < train_steps] + [train_steps]
+    per_epoch = check_steps_per_execution(FLAGS.steps_per_execution, start, targets,
+                                          model.training_phases(), per_epoch)
     cache = {"true": True, "false": False}.get(FLAGS.cache, FLAGS.cache)
     ds = source.dataset(batch_size, disc_steps=k, num_replicas=replicas,
                         seed=FLAGS.seed + start, cache=cache,
@@ -383,7 +386,6 @@ def _train(spec, model_dir, lock):
           flush=True)
     # A growing model's graph changes at its stage boundaries: one fit per stretch
     # (each fit ends with a checkpoint and a grid).
-    targets = [b for b in model.stage_boundaries() if start < b < train_steps] + [train_steps]
     try:
         for target in targets:
             stop.train_steps = target
@@ -422,6 +424,31 @@ def _train(spec, model_dir, lock):
     print(f"Done: step {model.step}; checkpoints in {manager.directory}, "
           f"samples in {os.path.join(model_dir, 'samples')}", flush=True)
     return model
+
+
+def check_steps_per_execution(spe, start, targets, phases, per_epoch):
+    """With ``--steps_per_execution=N`` > 1 Keras runs N steps per call and
+    cannot stop between them: every stretch of the run (to ``--train_steps``,
+    to a growing model's stage boundary, a pre-training phase) must be a
+    multiple of N, and so is each epoch. Returns the epoch length, a multiple
+    of N."""
+    if spe <= 1:
+        return per_epoch
+    if FLAGS.nan_policy == "skip_step":
+        raise ConfigError(f"--steps_per_execution={spe} cannot be used with "
+                          f"--nan_policy=skip_step: a skipped update is made up by one more "
+                          f"step, which N-step calls cannot do; use --steps_per_execution=1")
+    for a, b in zip([start] + targets[:-1], targets):
+        if (b - a) % spe:
+            what = "--train_steps" if b == targets[-1] else "the stage boundary"
+            raise ConfigError(f"--steps_per_execution={spe}: this run goes from step {a} to "
+                              f"{b} ({what}), {b - a} steps, not a multiple of {spe}; choose "
+                              f"--train_steps (and stage lengths) that are")
+    for phase in phases:
+        if phase.steps % spe:
+            raise ConfigError(f"--steps_per_execution={spe}: the {phase.name} phase has "
+                              f"{phase.steps} steps, not a multiple of {spe}")
+    return max(spe, per_epoch // spe * spe)
 
 
 def profile_window(values):
