@@ -60,17 +60,20 @@ def test_train_resume_flagfile_and_sample(tmp_path, folder_with_corrupt_file, fl
                  "--generator_loss=non_saturating", "--nojit_compile"):
         assert line in flags_txt.splitlines()
 
-    # Same command, more steps: resumes and continues the step count.
-    second = run_cli("train", *args, "--train_steps=6")
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert "Resuming" in second.stdout and "at step 4" in second.stdout
+    # Same command, more steps: resumes and continues the step count. (From here
+    # the apps run in this process, tg.run: the same code after flag parsing,
+    # without a TensorFlow start-up each.)
+    import tfgan_suite
+    capsys.readouterr()
+    tfgan_suite.run("train", *args, "--train_steps=6")
+    second = capsys.readouterr().out
+    assert "Resuming" in second and "at step 4" in second
     assert "ckpt-6.index" in os.listdir(ckpts)
     assert "step_0000006.png" in os.listdir(run / "samples")
 
     # flags.txt is a flagfile that reproduces (here: resumes) the run.
-    third = run_cli("train", f"--flagfile={run / 'flags.txt'}", "--train_steps=8")
-    assert third.returncode == 0, third.stderr[-3000:]
-    assert "at step 6" in third.stdout
+    tfgan_suite.run("train", f"--flagfile={run / 'flags.txt'}", "--train_steps=8")
+    assert "at step 6" in capsys.readouterr().out
 
     # sample runs its main function in this process (the same code after flag parsing)
     from tfgan_suite import sample
@@ -89,7 +92,7 @@ def test_train_resume_flagfile_and_sample(tmp_path, folder_with_corrupt_file, fl
     assert np.abs(w[0] - w[1]).mean() < np.abs(w[0] - w[2]).mean()
 
 
-def test_sigkill_loses_at_most_save_every_steps(tmp_path):
+def test_sigkill_loses_at_most_save_every_steps(tmp_path, capsys):
     run = tmp_path / "run"
     args = ["--model=gan", "--dataset=toy:ring8", "--batch_size=16", "--save_every=3",
             "--sample_every=0", "--nojit_compile", f"--model_dir={run}"]
@@ -116,14 +119,14 @@ def test_sigkill_loses_at_most_save_every_steps(tmp_path):
     step = model.step
     assert step >= 9 and step % 3 == 0
 
-    resumed = run_cli("train", *args, f"--train_steps={step + 3}")
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert f"at step {step}" in resumed.stdout
+    # resumed and sampled in this process (tg.run, the apps after flag parsing)
+    capsys.readouterr()
+    tfgan_suite.run("train", *args, f"--train_steps={step + 3}")
+    assert f"at step {step}" in capsys.readouterr().out
     assert tfgan_suite.load_model(str(run)).step == step + 3
 
     points = tmp_path / "points.npy"
-    s = run_cli("sample", f"--model_dir={run}", "--num=500", f"--out={points}")
-    assert s.returncode == 0, s.stderr[-3000:]
+    tfgan_suite.run("sample", f"--model_dir={run}", "--num=500", f"--out={points}")
     assert np.load(points).shape == (500, 2)  # data coordinates, not an image
 
 

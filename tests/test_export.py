@@ -80,16 +80,17 @@ def test_tflite_parity(exported):
 
 
 def test_existing_version_is_refused_then_overwritten(exported, tmp_path):
+    # In this process (tg.run: the app after flag parsing); the fixture ran the
+    # export as a command, and test_cli the exit status of a refused one.
     run, exports = exported
     pb = exports / "digits" / "1" / "saved_model.pb"
     before = pb.stat().st_mtime_ns
-    r = run_cli("export", f"--model_dir={run}", f"--export_dir={exports}", "--name=digits",
-                "--formats=saved_model")
-    assert r.returncode == 2 and "exists; pass --overwrite" in r.stderr
+    args = [f"--model_dir={run}", f"--export_dir={exports}", "--name=digits",
+            "--formats=saved_model"]
+    with pytest.raises(ExportError, match="exists; pass --overwrite"):
+        tfgan_suite.run("export", *args)
     assert pb.stat().st_mtime_ns == before
-    r = run_cli("export", f"--model_dir={run}", f"--export_dir={exports}", "--name=digits",
-                "--formats=saved_model", "--overwrite")
-    assert r.returncode == 0, r.stderr[-2000:]
+    tfgan_suite.run("export", *args, "--overwrite")
     assert pb.stat().st_mtime_ns != before
 
 
@@ -97,16 +98,14 @@ def test_a_second_version_gets_its_own_saved_model_and_tflite_files(exported):
     """Version 2 beside version 1: TF Serving's layout for the SavedModel, the same
     versioning for the TFLite files (once refused because E/N.tflite existed)."""
     run, exports = exported
-    r = run_cli("export", f"--model_dir={run}", f"--export_dir={exports}", "--name=digits",
-                "--version=2")
-    assert r.returncode == 0, r.stderr[-2000:]
+    args = [f"--model_dir={run}", f"--export_dir={exports}", "--name=digits", "--version=2"]
+    tfgan_suite.run("export", *args)
     assert (exports / "digits" / "2" / "saved_model.pb").exists()
     v1 = (exports / "tflite" / "digits" / "1" / "digits.tflite").read_bytes()
     v2 = (exports / "tflite" / "digits" / "2" / "digits.tflite").read_bytes()
     assert len(v2) == len(v1)  # same model, same graph
-    r = run_cli("export", f"--model_dir={run}", f"--export_dir={exports}", "--name=digits",
-                "--version=2", "--formats=tflite")
-    assert r.returncode == 2 and "digits.tflite exists" in r.stderr
+    with pytest.raises(ExportError, match="digits.tflite exists"):
+        tfgan_suite.run("export", *args, "--formats=tflite")
 
 
 @pytest.mark.parametrize("args, message", [
