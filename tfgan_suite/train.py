@@ -342,8 +342,9 @@ def _train(spec, model_dir, lock):
         print(f"{model_dir} is already trained to step {start} (--train_steps={train_steps}).")
         return model
     targets = [b for b in model.stage_boundaries() if start < b < train_steps] + [train_steps]
-    per_epoch = check_steps_per_execution(FLAGS.steps_per_execution, start, targets,
-                                          model.training_phases(), per_epoch)
+    phases = model.training_phases()  # e.g. SimGAN's refiner/discriminator pre-training
+    per_epoch = check_steps_per_execution(FLAGS.steps_per_execution, start, targets, phases,
+                                          per_epoch)
     cache = {"true": True, "false": False}.get(FLAGS.cache, FLAGS.cache)
     ds = source.dataset(batch_size, disc_steps=k, num_replicas=replicas,
                         seed=FLAGS.seed + start, cache=cache,
@@ -373,7 +374,6 @@ def _train(spec, model_dir, lock):
     verbose = FLAGS.verbose if FLAGS.verbose is not None else 0
     if FLAGS.verbose is None:
         cbs.append(callbacks.Progress(train_steps, FLAGS.log_every, tty=sys.stdout.isatty()))
-    phases = model.training_phases()  # e.g. SimGAN's refiner/discriminator pre-training
     for phase in phases:
         # a phase is one whole Keras epoch: Keras' own line reports it correctly
         model.run_phase(phase, ds, verbose=FLAGS.verbose if FLAGS.verbose is not None

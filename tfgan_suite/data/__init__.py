@@ -137,7 +137,7 @@ def _load_two_domain(spec, scheme, rest, split, data_dir, image_size, channels, 
         info = dict(task=rest, load_size=load_size)
         if kind == "paired":
             def edges_and_photo(x):
-                b = resize_and_crop(to_channels(x, channels), load_size)
+                b, = resized(x)
                 a = to_channels(bundled_tasks.edges(b[..., :1]), channels)
                 return (b, a) if swap else (a, b)
             pair_examples = array_examples((second,), edges_and_photo,
