@@ -42,6 +42,12 @@ def test_ops_fall_into_their_category(name, op_type, want):
 
 def test_event_names_are_parsed_as_ops_or_skipped():
     assert profiling._op_of("gen/conv2d/Conv2D:Conv2D") == ("gen/conv2d/Conv2D", "Conv2D")
+    # oneDNN's rewrites on AVX-512 hosts, and TensorFlow's own fused ops
+    assert profiling._op_of("d/conv/Conv2D:_MklNativeConv2DBackpropFilter")[1] == \
+        "Conv2DBackpropFilter"
+    assert profiling._op_of("d/dense/MatMul:_MklMatMul")[1] == "MatMul"
+    assert profiling._op_of("g/conv:_FusedConv2D")[1] == "FusedConv2D"
+    assert profiling.category("g/conv", "FusedConv2D") == "convolution"
     assert profiling._op_of("IteratorGetNextOp::DoCompute")[1] == "IteratorGetNext"
     assert profiling._op_of("Iterator::Root::Prefetch") is None  # a span with its waits
     assert profiling._op_of("ExecutorState::Process") is None

@@ -130,7 +130,12 @@ def test_psnr_and_ssim_on_luma_with_border_crop_match_hand_computation():
     b2[:, :1] = b2[:, 1:2]
     a_big, b_big = np.tile(a, (1, 2, 2, 1)), np.tile(b2, (1, 2, 2, 1))
     got = image_quality.ssim(to_signed(a_big), to_signed(b_big), y_channel=True, crop=1)
-    np.testing.assert_allclose(got, [want], rtol=1e-5)
+    # tf.image.ssim works in float32 and takes the variance as E[y^2] - mu^2: at
+    # Y ~ 130 that cancellation leaves ~1e-3 (eps32 * Y^2), i.e. ~2e-5 of the
+    # result after dividing by C2 = 58.5 (3.3e-5 seen on an AVX-512 host); the
+    # test still tells the luminance term (1 - 3.3e-4) from a perfect 1.
+    np.testing.assert_allclose(got, [want], rtol=1e-4)
+    assert got[0] < 1 - 2e-4
 
 
 def test_bicubic_baseline_and_downscaling_are_tf_image_resize():

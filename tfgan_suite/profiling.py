@@ -42,6 +42,9 @@ _NORM = re.compile(r"(batch_?norm|instance_?norm|layer_?norm|group_?norm|spectra
 # Keras names an optimizer's ops after it: the suite's are g_adam, d_adam, ...
 _OPT = re.compile(r"(^|/)([dgq]_)?(adam\w*|sgd|rmsprop|optimizer|ema)(_\d+)?/", re.I)
 _PENALTY = re.compile(r"penalty", re.I)
+# TensorFlow built with oneDNN rewrites ops on CPUs that have it (AVX-512 hosts):
+# ``Conv2D`` runs as ``_MklNativeConv2D``, a fused one as ``_MklNativeFusedConv2D``.
+_MKL = re.compile(r"^_Mkl(Native)?")
 # Call ops whose own time is only the dispatch of their body.
 _CALLS = {"PartitionedCall", "StatefulPartitionedCall", "While", "If", "StatelessIf",
           "StatelessWhile", "Case"}
@@ -78,6 +81,7 @@ def _op_of(name):
 
     TensorFlow names an op's trace event ``name:Type`` (``gen/conv2d/Conv2D:Conv2D``);
     tf.data's ``Iterator::...`` spans include their waits and are not counted;
+    oneDNN's kernels are named by the op they run (``_MklNativeConv2D`` -> ``Conv2D``);
     ``IteratorGetNextOp::DoCompute`` is the time the step waits for its batch.
     """
     if name.startswith("IteratorGetNextOp::DoCompute"):
@@ -85,7 +89,7 @@ def _op_of(name):
     if ":" not in name or "::" in name:
         return None
     op_name, op_type = name.rsplit(":", 1)
-    op_type = op_type.split("#", 1)[0]
+    op_type = _MKL.sub("", op_type.split("#", 1)[0]).lstrip("_")
     if not op_type or not op_type[0].isupper() or not op_type.replace("_", "").isalnum():
         return None
     return op_name, op_type
