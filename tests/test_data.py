@@ -246,3 +246,19 @@ def test_bundled_edges2shoes_pairs_are_edges_and_photo_in_either_direction():
     for e, p in zip(edge, photo):  # each edge map is its own photo's, computed alone
         np.testing.assert_array_equal(
             e, np.repeat(bundled_tasks.edges(tf.constant(p[..., :1])).numpy(), 3, -1))
+
+
+@pytest.mark.parametrize("spec, kwargs", [("bundled:mnist", {"image_size": 16}),
+                                          ("toy:ring8", {}),
+                                          ("bundled:edges2shoes", {"image_size": 16})])
+def test_training_streams_shard_by_data_and_run_without_the_autotune_thread(spec, kwargs):
+    """Every training stream (images, vectors, pairs): DATA auto-sharding for
+    multi-worker strategies, and tf.data's autotuner off (its sleeping thread
+    made an iterator freed by the garbage collector wait up to a minute)."""
+    source = data.load(spec, **kwargs)
+    ds = source.dataset(4, seed=0)
+    options = ds.options()
+    assert options.autotune.enabled is False
+    assert options.experimental_distribute.auto_shard_policy == \
+        tf.data.experimental.AutoShardPolicy.DATA
+    assert next(iter(ds)) is not None
