@@ -1,6 +1,7 @@
 """Evaluation end to end: extractors, cached reference statistics, the CLI, --eval_every."""
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -57,6 +58,7 @@ def test_reference_statistics_are_cached_and_reused(tiny_run, tmp_path):
                                  kid_subset_size=30)
     assert ex.calls - calls == 3  # only the 60 generated images: 25 + 25 + 10
     assert len(os.listdir(tmp_path)) == 1
+    assert first.pop("images_per_second") > 0 and second.pop("images_per_second") > 0
     assert first == second  # same seed, same samples, same cached real statistics
     assert first["fid"]["value"] > 0 and first["num_fake"] == 60 and first["step"] == 2
     assert first["is"]["value"] >= 1.0 and first["is"]["value"] <= 8.0
@@ -98,10 +100,47 @@ def test_inception_extractor_plumbing_with_random_weights():
     np.testing.assert_allclose(together["probs"].sum(1), 1.0, rtol=1e-5)
 
 
+def test_domain_extractor_sharded_over_two_replicas_matches_one_device(tiny_run, tmp_path):
+    """7 images over 2 replicas: padded to 8, 4 per replica (each replica traces
+    the forward pass on its shard), put back in order: one device's features."""
+    import tensorflow as tf
+
+    from tfgan_suite import data, distribute
+    from tfgan_suite.metrics.domain import DomainExtractor
+    ex = DomainExtractor("mnist")
+    images = np.random.default_rng(0).uniform(-1, 1, (7, 28, 28, 1)).astype("float32")
+    strategy = distribute.make_strategy("mirrored", cpu_replicas=2)
+    assert evaluation.sharded(ex, None) is ex
+    assert evaluation.sharded(ex, tf.distribute.get_strategy()) is ex  # one replica
+    assert evaluation.sharded(CountingExtractor(), strategy).__class__ is CountingExtractor
+    split = evaluation.sharded(ex, strategy)
+    assert split.id == ex.id and split.num_classes == 10
+    seen = []
+    forward = ex.forward
+    ex.forward = lambda x: seen.append((tuple(x.shape), tf.get_static_value(
+        tf.distribute.get_replica_context().replica_id_in_sync_group))) or forward(x)
+    got, want = split(images), ex(images)
+    assert sorted(seen) == [((4, 28, 28, 1), 0), ((4, 28, 28, 1), 1)]  # a shard per replica
+    for key in ("features", "logits", "probs"):
+        assert got[key].shape == want[key].shape
+        np.testing.assert_allclose(got[key], want[key], atol=1e-5)
+    # evaluate() with the strategy: the same numbers as on one device
+    model = tfgan_suite.load_model(str(tiny_run))
+    source = data.load("bundled:mnist", split="test")
+    args = (model, source, ex, ["fid", "is"], 30, 10)
+    one = evaluation.evaluate(*args, stats_dir=str(tmp_path))
+    two = evaluation.evaluate(*args, stats_dir=str(tmp_path), strategy=strategy)
+    for key in ("fid", "is"):
+        np.testing.assert_allclose(two[key]["value"], one[key]["value"], rtol=1e-4)
+
+
 def test_evaluate_cli_writes_metrics_json(tiny_run, tmp_path):
+    # sharded over two logical CPUs, as over two GPUs
     r = run_cli("evaluate", f"--model_dir={tiny_run}", "--num_samples=200",
-                "--metrics=fid,kid,is,pr", "--split=test", f"--stats_dir={tmp_path}")
+                "--metrics=fid,kid,is,pr", "--split=test", f"--stats_dir={tmp_path}",
+                "--strategy=mirrored", "--cpu_replicas=2")
     assert r.returncode == 0, r.stderr[-3000:]
+    assert re.search(r"step 2, \d+ images/s", r.stdout), r.stdout
     result = json.loads((tiny_run / "metrics.json").read_text())
     assert result["extractor"].startswith("domain-mnist-")
     assert result["num_fake"] == 200 and result["num_real"] == 200

@@ -15,6 +15,11 @@ from tfgan_suite.metrics.evaluation import DEFAULT_STATS_DIR, EXTRACTORS
 
 flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, samples, TensorBoard "
                     "events, flags.txt (default runs/<model>).")
+flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "one_device"],
+                  "Distribution strategy (train; evaluate shards the feature extractor "
+                  "over its replicas).")
+flags.DEFINE_integer("cpu_replicas", 0, "Split the CPU into N logical devices and mirror "
+                     "over them (for testing distribution without GPUs).", lower_bound=0)
 flags.DEFINE_integer("seed", 42, "Seed of every random choice of the run.")
 flags.DEFINE_string("dataset", None, "Dataset spec (default: the model's, or the run's for "
                     "evaluate). TFDS name, folder:PATH, bundled:mnist, bundled:fashion_mnist, "

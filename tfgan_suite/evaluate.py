@@ -13,6 +13,10 @@ counts, training step). ``--extractor=auto`` uses the
 bundled MNIST / Fashion-MNIST classifier for those datasets (offline; a
 Frechet *classifier* distance and a classifier score, as TF-GAN reported for
 MNIST) and InceptionV3 otherwise. Real statistics are cached in ``--stats_dir``.
+The generated images stream through the extractor ``--eval_batch_size`` at a
+time (any ``--num_samples``, e.g. 50,000, in constant memory), and with several
+replicas (``--strategy=mirrored``, GPUs or ``--cpu_replicas``) each batch's
+feature extraction is split over them. The table ends with the images/s.
 """
 import json
 import os
@@ -39,8 +43,10 @@ def format_table(result):
     lines += [f"{k:<14} {v:>12.5g} {'' if s is None else f'{s:.3g}':>10}" for k, v, s in rows]
     compared = (f", extractor {result['extractor']}, {result['num_fake']} generated vs "
                 f"{result['num_real']} real" if "extractor" in result else "")
+    speed = (f", {result['images_per_second']:.0f} images/s"
+             if "images_per_second" in result else "")
     lines.append(f"{result['num_images']} images of {result['dataset']}/{result['split']}"
-                 f"{compared}, step {result['step']}")
+                 f"{compared}, step {result['step']}{speed}")
     return "\n".join(lines + paired_table(result))
 
 
@@ -62,9 +68,12 @@ def paired_table(result):
 def run_evaluation():
     import tfgan_suite
     from tfgan_suite import data
+    from tfgan_suite import distribute
     from tfgan_suite import model_dir as md
     if not FLAGS.model_dir:
         raise ConfigError("--model_dir is required")
+    distribute.split_cpu(FLAGS.cpu_replicas)
+    strategy = distribute.make_strategy(FLAGS.strategy, FLAGS.cpu_replicas)
     model = tfgan_suite.load_model(FLAGS.model_dir, FLAGS.checkpoint)
     options = data.DataOptions.from_config(
         model.config, dataset=FLAGS.dataset, data_dir=FLAGS.data_dir,
@@ -80,7 +89,8 @@ def run_evaluation():
         extractor = evaluation.make_extractor(FLAGS.extractor, options.dataset,
                                               FLAGS.inception_weights, FLAGS.inception_graph)
     result = evaluation.evaluate(model, source, extractor, metrics, FLAGS.num_samples,
-                                 FLAGS.eval_batch_size, FLAGS.seed, FLAGS.stats_dir, split)
+                                 FLAGS.eval_batch_size, FLAGS.seed, FLAGS.stats_dir, split,
+                                 strategy=strategy)
     md.atomic_write(os.path.join(FLAGS.model_dir, "metrics.json"), json.dumps(result, indent=2))
     print(format_table(result))
     return result

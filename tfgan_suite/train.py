@@ -42,10 +42,6 @@ flags.DEFINE_integer("epochs", None, "Passes over the data (finite datasets); "
                      "alternative to --train_steps.", lower_bound=1)
 flags.DEFINE_integer("steps_per_epoch", 0, "Steps per Keras epoch (progress bar unit); "
                      "0: one pass over the data, 1000 for infinite data.", lower_bound=0)
-flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "one_device"],
-                  "Distribution strategy.")
-flags.DEFINE_integer("cpu_replicas", 0, "Split the CPU into N logical devices and mirror "
-                     "over them (for testing distribution without GPUs).", lower_bound=0)
 flags.DEFINE_boolean("jit_compile", None, "Compile the train step with XLA (default: on "
                      "when a GPU is present; off on CPU, where XLA measured ~30% slower "
                      "for DCGAN, see benchmarks/throughput.py).")
@@ -367,7 +363,8 @@ def _train(spec, model_dir, lock):
     if chief:
         cbs.append(callbacks.ScalarSummaries(writer, FLAGS.log_every))
         if FLAGS.eval_every:
-            cbs.append(periodic_evaluation(model, run_data, dataset_spec, model_dir, writer))
+            cbs.append(periodic_evaluation(model, run_data, dataset_spec, model_dir, writer,
+                                           strategy))
     if profile and chief:
         cbs.append(callbacks.Profile(model_dir, *profile))
     # Progress in run steps (callbacks.Progress) unless --verbose asks for Keras' own.
@@ -481,7 +478,7 @@ def epoch_schedule(hparams, overrides, source, step_batch, name):
         lr_decay_steps=(FLAGS.lr_decay_epochs or 0) * per_epoch), source.data_spec)
 
 
-def periodic_evaluation(model, run_data, dataset_spec, model_dir, writer):
+def periodic_evaluation(model, run_data, dataset_spec, model_dir, writer, strategy=None):
     """The --eval_every callback: metrics to TensorBoard, best checkpoint by FID."""
     import tensorflow as tf
 
@@ -499,7 +496,7 @@ def periodic_evaluation(model, run_data, dataset_spec, model_dir, writer):
     def measure(m):
         return evaluation.evaluate(m, source, extractor, FLAGS.eval_metrics,
                                    FLAGS.eval_num_samples, FLAGS.eval_batch_size,
-                                   FLAGS.seed, FLAGS.stats_dir, split)
+                                   FLAGS.seed, FLAGS.stats_dir, split, strategy=strategy)
 
     best = tf.train.CheckpointManager(tf.train.Checkpoint(**model.checkpoint_items()),
                                       os.path.join(model_dir, "best"), max_to_keep=1)

@@ -140,6 +140,15 @@ class DomainExtractor:
         logits = tf.cast(logits, tf.float32)
         return features, logits, tf.nn.softmax(logits)
 
+    def forward(self, images):
+        """Features, logits and probabilities of prepared images (tensors; traceable,
+        e.g. in ``strategy.run``)."""
+        features, logits, probs = self._forward_impl(images)
+        return {"features": features, "logits": logits, "probs": probs}
+
+    def prepare(self, images):
+        return self._prepare(images)
+
     def _prepare(self, images):
         """float32 [N, 28, 28, 1] in [-1, 1]; warns once if it had to convert."""
         images = tf.convert_to_tensor(images)

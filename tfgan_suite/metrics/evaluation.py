@@ -8,6 +8,7 @@ extractor and sample count, and reused.
 """
 import os
 import re
+import time
 
 import numpy as np
 from absl import logging
@@ -52,6 +53,55 @@ def make_extractor(name, dataset_spec="", inception_weights="imagenet", inceptio
         return InceptionGraphExtractor(inception_graph)
     from tfgan_suite.metrics.inception import InceptionExtractor
     return InceptionExtractor(inception_weights)
+
+
+class ShardedExtractor:
+    """An extractor whose forward pass is split over a strategy's replicas.
+
+    Each batch is padded to a multiple of the replica count, split into one
+    equal shard per replica, run through the extractor's ``forward`` with
+    ``strategy.run`` (in one ``tf.function``), and put back together in order,
+    padding dropped: the same features as one device, computed by every
+    replica (GPU) in parallel. Use ``sharded()`` to build one.
+    """
+
+    def __init__(self, extractor, strategy):
+        import tensorflow as tf
+        self.inner, self.strategy = extractor, strategy
+        self.replicas = strategy.num_replicas_in_sync
+        self._run = tf.function(lambda x: strategy.run(extractor.forward, args=(x,)),
+                                reduce_retracing=True)
+
+    def __getattr__(self, name):  # id, feature_dim, num_classes, ... of the extractor
+        return getattr(self.inner, name)
+
+    def __call__(self, images):
+        import tensorflow as tf
+        x = self.inner.prepare(images)
+        n = int(x.shape[0])
+        per = -(-n // self.replicas)
+        x = tf.pad(x, [[0, per * self.replicas - n]] + [[0, 0]] * (x.shape.rank - 1))
+        shards = tf.split(x, self.replicas)
+        values = self.strategy.experimental_distribute_values_from_function(
+            lambda ctx: shards[ctx.replica_id_in_sync_group])
+        out = self._run(values)
+        return {k: np.concatenate([t.numpy() for t in
+                                   self.strategy.experimental_local_results(v)])[:n]
+                for k, v in out.items()}
+
+
+def sharded(extractor, strategy):
+    """``extractor`` with its forward pass sharded over ``strategy``'s replicas,
+    or unchanged: no strategy, one replica, an extractor with no batched
+    ``forward`` (the 2015 Inception graph takes one image at a time), or a
+    multi-worker strategy (each worker would hold only its own replicas'
+    features; evaluation runs in one process)."""
+    import tensorflow as tf
+    if (extractor is None or strategy is None or strategy.num_replicas_in_sync < 2
+            or not hasattr(extractor, "forward")
+            or isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)):
+        return extractor
+    return ShardedExtractor(extractor, strategy)
 
 
 def needed(metrics):
@@ -149,7 +199,7 @@ def intra_class_fid(extractor, reference, per_class, batch_size=200, seed=0):
 
 def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batch_size=200,
              seed=0, stats_dir=DEFAULT_STATS_DIR, split="train", kid_subset_size=1000,
-             pr_k=3):
+             pr_k=3, strategy=None):
     """Measure ``model`` on ``source``; returns a JSON-ready dict.
 
     The model declares what is compared (``model.evaluation_batches``): its
@@ -160,10 +210,16 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
     units), PSNR and SSIM against them; where it gives its ``inputs``: the same
     measures of the inputs themselves (``identity_*``, the floor a useful
     model must beat, FID included); and its ``extra`` per-image values,
-    averaged. ``extractor`` None measures no feature metric.
+    averaged. ``extractor`` None measures no feature metric. With a
+    ``strategy`` of several replicas the extractor's forward pass is sharded
+    over them (``sharded``). The result includes ``images_per_second``: the
+    generated images through generation and the extractor, per second of wall
+    time.
     """
     from tfgan_suite.metrics import image_quality
     need = needed(metrics)
+    extractor = sharded(extractor, strategy)
+    started = time.perf_counter()
     if num_samples < 2:
         raise ConfigError(f"--num_samples={num_samples}: FID needs at least 2 samples")
     features = extractor is not None and bool(set(metrics) & set(METRICS))
@@ -216,7 +272,8 @@ def evaluate(model, source, extractor, metrics=("fid",), num_samples=10000, batc
     if count == 0:
         raise ConfigError(f"{source.spec} ({split}) gave nothing to evaluate")
     result = {"dataset": source.spec, "split": split, "num_images": count,
-              "step": model.step, "model": model.model_name}
+              "step": model.step, "model": model.model_name,
+              "images_per_second": count / max(time.perf_counter() - started, 1e-9)}
     if luma_border is not None:
         result.update(luma=luma_border[0], border=luma_border[1])
     result.update({k: {"value": v / count} for k, v in sums.items()})

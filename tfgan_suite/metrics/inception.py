@@ -76,8 +76,16 @@ class InceptionExtractor:
                                reduce_retracing=True)
 
     def __call__(self, images):
-        feats, probs = self._fn(tf.convert_to_tensor(images, tf.float32))
+        feats, probs = self._fn(self.prepare(images))
         return {"features": feats.numpy(), "probs": probs.numpy()}
+
+    def prepare(self, images):
+        return tf.convert_to_tensor(images, tf.float32)
+
+    def forward(self, images):
+        """pool3 features and class probabilities of [-1, 1] images (traceable)."""
+        feats, probs = self._net(to_rgb_299(images), training=False)
+        return {"features": feats, "probs": probs}
 
 
 class InceptionGraphExtractor:
