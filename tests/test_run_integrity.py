@@ -306,3 +306,24 @@ def test_skip_step_stops_after_the_limit_in_a_row(flags_parsed, tmp_path, monkey
         _train(flags_parsed, tmp_path / "run", "--train_steps=20", "--save_every=2",
                "--nan_policy=skip_step", "--nan_skip_limit=4")
     assert _finite(tmp_path / "run") == (2, True)
+
+
+def test_a_sigterm_inside_fit_is_raised_at_the_end_of_the_step():
+    """Inside fit the handler only records the signal (an exception raised in a
+    __del__ the garbage collector is running would be swallowed); the callback
+    raises it after the step; a second SIGTERM, or one outside fit, raises at once."""
+    from tfgan_suite import train
+    callback = train.terminate_callback()
+    with pytest.raises(train.Terminated):
+        train._terminate(signal.SIGTERM, None)  # outside fit
+    train._SIGTERM.update(defer=True, pending=False)
+    try:
+        callback.on_train_batch_end(0)  # nothing pending: the step goes on
+        train._terminate(signal.SIGTERM, None)
+        assert train._SIGTERM["pending"]
+        with pytest.raises(train.Terminated):
+            callback.on_train_batch_end(1)
+        with pytest.raises(train.Terminated):
+            train._terminate(signal.SIGTERM, None)  # the second one
+    finally:
+        train._SIGTERM.update(defer=False, pending=False)

@@ -217,8 +217,30 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (preemption): handled like Ctrl-C, with a checkpoint first."""
 
 
+# Inside ``fit`` a SIGTERM is raised at the end of the current step, not at
+# whatever Python line happens to run: that line may be a ``__del__`` run by the
+# garbage collector, where an exception is printed and swallowed and the run
+# would go on. A second SIGTERM raises at once.
+_SIGTERM = {"defer": False, "pending": False}
+
+
 def _terminate(signum, frame):
+    if _SIGTERM["defer"] and not _SIGTERM["pending"]:
+        _SIGTERM["pending"] = True
+        return
     raise Terminated()
+
+
+def terminate_callback():
+    """The callback that raises a deferred SIGTERM at the end of a step."""
+    import keras
+
+    class RaiseDeferredSigterm(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if _SIGTERM["pending"]:
+                raise Terminated()
+
+    return RaiseDeferredSigterm()
 
 
 def _train(spec, model_dir, lock):
@@ -350,7 +372,8 @@ def _train(spec, model_dir, lock):
     # --- callbacks ---------------------------------------------------------------
     guard = callbacks.NonFiniteGuard(FLAGS.nan_skip_limit)
     stop = callbacks.StopAtStep(train_steps)
-    cbs = [guard, stop, callbacks.Checkpointer(manager, FLAGS.save_every, guard)]
+    cbs = [terminate_callback(), guard, stop,
+           callbacks.Checkpointer(manager, FLAGS.save_every, guard)]
     # Every worker renders the grids (a generator call may run collective ops under
     # MultiWorkerMirroredStrategy, which every worker must run alike); the chief
     # writes them.
@@ -383,6 +406,7 @@ def _train(spec, model_dir, lock):
           flush=True)
     # A growing model's graph changes at its stage boundaries: one fit per stretch
     # (each fit ends with a checkpoint and a grid).
+    _SIGTERM.update(defer=True, pending=False)
     try:
         for target in targets:
             stop.train_steps = target
@@ -397,11 +421,15 @@ def _train(spec, model_dir, lock):
                     break
             if guard.diverged or start < target:
                 break
+        if _SIGTERM["pending"]:  # arrived after the last step
+            raise Terminated()
     except KeyboardInterrupt as e:
         path = callbacks.save_checked(manager, model) or manager.latest_checkpoint
         how = "Terminated (SIGTERM)" if isinstance(e, Terminated) else "Interrupted"
         print(f"\n{how} at step {model.step}; saved {path}. Re-run to resume.", flush=True)
         raise SystemExit(143 if isinstance(e, Terminated) else 130)
+    finally:
+        _SIGTERM.update(defer=False, pending=False)
     skipped = int(model.skipped_updates.numpy())
     if skipped:
         print(f"Skipped {skipped} update(s) with non-finite losses or gradients "
