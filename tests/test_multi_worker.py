@@ -81,7 +81,9 @@ def test_a_killed_worker_restarts_the_group_from_the_last_checkpoint(tmp_path, f
     assert "2 replica(s)" in text and f"[w0] Done: step {steps}" in text
     assert max(_checkpoints(run)) == steps
     assert "step_0000120.png" in os.listdir(run / "samples")  # the chief writes samples
-    assert not (run / ".worker_tmp" / "samples").exists()
+    assert os.listdir(run / ".worker_tmp") == ["worker_1"]  # its own checkpoint folder
+    assert "checkpoint" in os.listdir(run / ".worker_tmp" / "worker_1" / "checkpoints")
+    assert not (run / ".worker_tmp" / "worker_1" / "samples").exists()
 
     import tfgan_suite
     model = tfgan_suite.load_model(str(run))
@@ -94,3 +96,18 @@ def test_a_killed_worker_restarts_the_group_from_the_last_checkpoint(tmp_path, f
                  [f"--train_steps={steps + 4}", "--verbose=0"])
     model = train.train()
     assert model.step == steps + 4 and int(model.d_optimizer.iterations) == 2 * (steps + 4)
+
+
+def test_every_worker_but_the_chief_writes_its_own_folder(monkeypatch):
+    """With three or more workers the non-chiefs saved into one folder and
+    clobbered each other's temporary shards (a 4-worker run failed 2 times in 3)."""
+    from tfgan_suite import distribute
+    cluster = {"worker": ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"]}
+    dirs = []
+    for i in range(3):
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster,
+                                                    "task": {"type": "worker", "index": i}}))
+        dirs.append(distribute.write_dir("/runs/r"))
+    assert dirs == ["/runs/r", "/runs/r/.worker_tmp/worker_1", "/runs/r/.worker_tmp/worker_2"]
+    monkeypatch.delenv("TF_CONFIG")
+    assert distribute.write_dir("/runs/r") == "/runs/r"

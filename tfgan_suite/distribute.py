@@ -103,6 +103,18 @@ def is_chief():
     return task.get("type") == "worker" and int(task.get("index", 0)) == 0
 
 
+def write_dir(model_dir):
+    """Where this process writes its checkpoints: ``model_dir`` on the chief; on
+    every other worker its own ``model_dir/.worker_tmp/<type>_<index>`` (Keras'
+    multi-worker checkpointing has every worker save; two workers saving into
+    one folder overwrite each other's temporary shards)."""
+    if is_chief():
+        return model_dir
+    task = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}").get("task", {})
+    return os.path.join(model_dir, ".worker_tmp",
+                        f"{task.get('type', 'worker')}_{int(task.get('index', 0))}")
+
+
 def replica_count():
     """Replicas in sync under the current strategy (1 outside any)."""
     return tf.distribute.get_strategy().num_replicas_in_sync

@@ -310,7 +310,7 @@ def _train(spec, model_dir, lock):
                   class_names=list(source.class_names or []), seed=FLAGS.seed,
                   batch_size=batch_size, data=options.to_json())
     chief = distribute.is_chief()
-    write_dir = model_dir if chief else os.path.join(model_dir, ".worker_tmp")
+    write_dir = distribute.write_dir(model_dir)
     os.makedirs(write_dir, exist_ok=True)
     if chief:
         lock.acquire()  # one training process per run directory
