@@ -10,10 +10,11 @@ to its share of the cores (with more workers than cores they share them), the
 global batch the flagfile's (each worker takes batch / N: strong scaling). The
 rate is the chief's last progress line (steps/s over the last ``--log_every``
 steps, after tracing and the first interval). The worker counts run round-robin,
-``--rounds`` times; the table gives the median and the efficiency against one
-worker (speed-up / N). On one machine the workers share its cores and memory
-bandwidth and talk over loopback gRPC, so this measures the engine's overhead,
-not what separate machines would give (see README, *What crosses the network*).
+``--rounds`` times; the table gives the median and the speed-up against one
+worker. On one machine the workers share its cores and memory bandwidth and talk
+over loopback gRPC: the compute does not grow with N, so the ideal speed-up is
+1.0 and the shortfall is the engine's overhead (processes, collectives), not what
+separate machines would give (see README, *What crosses the network*).
 Nothing here asserts a time.
 """
 import os
@@ -66,10 +67,10 @@ def main(argv):
                 results[n].append(rate)
                 print(f"round {r + 1}: {n} worker(s) {rate:.2f} steps/s", file=sys.stderr,
                       flush=True)
-    base = statistics.median(results[counts[0]]) * counts[0]
+    base = statistics.median(results[counts[0]])
     print(f"{FLAGS.train_flags}, global batch {batch}, {os.cpu_count()} cores, "
           f"{FLAGS.rounds} rounds")
-    print("| workers | steps/s (median) | images/s | efficiency | runs |")
+    print("| workers | steps/s (median) | images/s | speed-up | runs |")
     print("|---|---|---|---|---|")
     for n in counts:
         med = statistics.median(results[n])
