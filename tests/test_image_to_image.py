@@ -133,6 +133,32 @@ def test_simgan_pretraining_moves_only_the_network_of_its_phase():
     assert model.training_phases() == []  # done: not run again (it is checkpointed)
 
 
+def test_cyclegan_step_on_two_replicas_equals_one_device_step_without_a_pool():
+    """Both generators and both discriminators, the cycle and identity terms:
+    one step on 2 mirrored logical CPUs moves every weight as one device does
+    with the same global batch. (The image pool is per replica by design, so
+    this runs with --pool_size=0; instance norm is per image.)"""
+    from conftest import step_on_one_and_two_replicas
+
+    from tfgan_suite import distribute
+    a, b = _pair_batch(4, 16, 1)
+    nets = ("generator", "generator_b2a", "discriminator", "discriminator_a")
+
+    def make(strategy):
+        with strategy.scope():
+            return tg.build("cyclegan", (16, 16, 1), seed=0, g_filters=4, d_filters=4,
+                            resnet_blocks=1, pool_size=0, receptive_field="16")
+    one = make(tf.distribute.OneDeviceStrategy("/cpu:0"))
+    two = make(distribute.make_strategy("mirrored", cpu_replicas=2))
+    for net in nets:
+        getattr(two, net).set_weights(getattr(one, net).get_weights())
+    before = [w.copy() for net in nets for w in getattr(one, net).get_weights()]
+    logs = step_on_one_and_two_replicas(one, two, (a, b), nets, weight_atol=1e-5)
+    after = [w for net in nets for w in getattr(one, net).get_weights()]
+    assert any(not np.allclose(x, y) for x, y in zip(before, after))
+    assert logs["cycle_loss"][0] > 0 and logs["identity_loss"][0] > 0
+
+
 def test_cyclegan_trains_under_mirrored_strategy():
     strategy = tf.distribute.MirroredStrategy(
         ["/cpu:0", "/cpu:1"], cross_device_ops=tf.distribute.ReductionToOneDevice())

@@ -73,20 +73,22 @@ EQUIVALENCE_MODELS = {
     "dragan": dict(gp_weight=1.0, d_norm="none"),
     "began": dict(lambda_k=0.5, code_dim=4),
     "ebgan": dict(pt_weight=1.0, code_dim=4),
+    # SyncBatchNorm: the global batch's statistics on every replica
+    "gan+sync_batch": dict(model="gan", g_norm="sync_batch", d_norm="sync_batch"),
 }
 
 
 def _equivalence_model(name, strategy, init):
+    kwargs = dict(g_norm="none")  # plain BatchNorm's statistics are per replica
+    kwargs.update(EQUIVALENCE_MODELS[name])
     with strategy.scope():
-        m = tg.build(name, (4, 4, 1), seed=7, latent_dim=3, disc_steps=2,
+        m = tg.build(kwargs.pop("model", name), (4, 4, 1), seed=7, latent_dim=3, disc_steps=2,
                      architecture="mlp", g_hidden_units=(16,), d_hidden_units=(16,),
-                     g_norm="none",  # BatchNorm statistics are per replica
                      # Plain SGD: an update proportional to the gradient, so a
                      # loss scaled wrongly by the replica count shows (Adam
                      # would normalise it away).
                      optimizer="sgd", beta1=0.0,
-                     g_learning_rate=0.05, d_learning_rate=0.05,
-                     **EQUIVALENCE_MODELS[name])
+                     g_learning_rate=0.05, d_learning_rate=0.05, **kwargs)
     if init is not None:
         m.generator.set_weights(init[0])
         m.discriminator.set_weights(init[1])
