@@ -49,12 +49,18 @@ def build(name, data_shape=None, *, data=None, g_optimizer=None, d_optimizer=Non
     ``DataSpec``), or described by ``data_shape`` (and ``data_kind`` /
     ``class_names``). ``hparams`` override the model's defaults (see
     ``registry.resolve_hparams``); unknown names raise ``ConfigError``, and so
-    does data the model cannot train on.
+    does data the model cannot train on. ``seed`` makes the model reproducible:
+    it seeds the weight initialisers (``keras.utils.set_random_seed``, which
+    also sets Python's, NumPy's and TensorFlow's global seeds, as ``train
+    --seed`` does) and the model's own noise.
     """
     from tfgan_suite.optimizers import make_optimizer
     spec = registry.get(name)
     data_spec = data_spec_for(spec, data_shape, data_kind, class_names, data)
     hp = registry.resolve_hparams(name, hparams, data_spec)
+    if seed is not None:
+        import keras
+        keras.utils.set_random_seed(int(seed))
     model = spec.cls.from_hparams(hp, data_spec, seed=seed)
     model.compile(g_optimizer or make_optimizer(hp, "g", spec.cls.optimizer_updates(hp, "g")),
                   d_optimizer or make_optimizer(hp, "d", spec.cls.optimizer_updates(hp, "d")),
