@@ -115,6 +115,7 @@ def test_domain_extractor_sharded_over_two_replicas_matches_one_device(tiny_run,
     assert evaluation.sharded(CountingExtractor(), strategy).__class__ is CountingExtractor
     split = evaluation.sharded(ex, strategy)
     assert split.id == ex.id and split.num_classes == 10
+    assert evaluation.sharded(split, strategy) is split  # not wrapped twice
     seen = []
     forward = ex.forward
     ex.forward = lambda x: seen.append((tuple(x.shape), tf.get_static_value(

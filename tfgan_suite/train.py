@@ -518,13 +518,14 @@ def periodic_evaluation(model, run_data, dataset_spec, model_dir, writer, strate
     split = model.evaluation_split if model.evaluation_split != "train" else FLAGS.split
     source, split = run_data.split(split)
     model.evaluation_reference(source)  # refuses models it cannot measure, before training
-    extractor = evaluation.make_extractor(FLAGS.extractor, dataset_spec,
-                                          FLAGS.inception_weights, FLAGS.inception_graph)
+    extractor = evaluation.sharded(  # once: its traced function serves every evaluation
+        evaluation.make_extractor(FLAGS.extractor, dataset_spec, FLAGS.inception_weights,
+                                  FLAGS.inception_graph), strategy)
 
     def measure(m):
         return evaluation.evaluate(m, source, extractor, FLAGS.eval_metrics,
                                    FLAGS.eval_num_samples, FLAGS.eval_batch_size,
-                                   FLAGS.seed, FLAGS.stats_dir, split, strategy=strategy)
+                                   FLAGS.seed, FLAGS.stats_dir, split)
 
     best = tf.train.CheckpointManager(tf.train.Checkpoint(**model.checkpoint_items()),
                                       os.path.join(model_dir, "best"), max_to_keep=1)

@@ -73,6 +73,8 @@ class ShardedExtractor:
                                 reduce_retracing=True)
 
     def __getattr__(self, name):  # id, feature_dim, num_classes, ... of the extractor
+        if name == "inner":  # not set yet (copy, unpickling): no recursion
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
     def __call__(self, images):
@@ -98,7 +100,7 @@ def sharded(extractor, strategy):
     features; evaluation runs in one process)."""
     import tensorflow as tf
     if (extractor is None or strategy is None or strategy.num_replicas_in_sync < 2
-            or not hasattr(extractor, "forward")
+            or isinstance(extractor, ShardedExtractor) or not hasattr(extractor, "forward")
             or isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)):
         return extractor
     return ShardedExtractor(extractor, strategy)
