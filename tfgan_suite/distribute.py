@@ -39,11 +39,15 @@ def cpu_has_native_bfloat16(cpuinfo="/proc/cpuinfo"):
     return bool(flags_ & {"avx512_bf16", "amx_bf16"})
 
 
-def _workers_in_tf_config():
+def _tf_config():
     try:
-        cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+        return json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
     except json.JSONDecodeError as e:
         raise ConfigError(f"TF_CONFIG is not valid JSON: {e}") from e
+
+
+def _workers_in_tf_config():
+    cluster = _tf_config().get("cluster", {})
     return sum(len(cluster.get(k, [])) for k in ("chief", "worker"))
 
 
@@ -94,7 +98,7 @@ def make_strategy(name="auto", cpu_replicas=0):
 
 def is_chief():
     """True on the worker that writes files (the only one without TF_CONFIG)."""
-    config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+    config = _tf_config()
     task = config.get("task", {})
     if not task:
         return True
@@ -110,7 +114,7 @@ def write_dir(model_dir):
     one folder overwrite each other's temporary shards)."""
     if is_chief():
         return model_dir
-    task = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}").get("task", {})
+    task = _tf_config().get("task", {})
     return os.path.join(model_dir, ".worker_tmp",
                         f"{task.get('type', 'worker')}_{int(task.get('index', 0))}")
 

@@ -321,7 +321,6 @@ def _train(spec, model_dir, lock):
         print(f"Removed {len(removed)} unfinished checkpoint save(s): {', '.join(removed)}")
 
     # --- model, checkpoint, data ----------------------------------------------
-    keras.utils.set_random_seed(FLAGS.seed)
     jit = FLAGS.jit_compile
     if jit is None:
         jit = bool(tf.config.list_logical_devices("GPU"))

@@ -147,9 +147,6 @@ class DomainExtractor:
         return {"features": features, "logits": logits, "probs": probs}
 
     def prepare(self, images):
-        return self._prepare(images)
-
-    def _prepare(self, images):
         """float32 [N, 28, 28, 1] in [-1, 1]; warns once if it had to convert."""
         images = tf.convert_to_tensor(images)
         if images.shape.rank != 4:
@@ -174,7 +171,7 @@ class DomainExtractor:
         return images
 
     def __call__(self, images):
-        images = self._prepare(images)
+        images = self.prepare(images)
         n = int(images.shape[0])
         outs = {"features": [], "logits": [], "probs": []}
         for start in range(0, n, _CHUNK):
