@@ -407,6 +407,52 @@ class EqualizedConv2D(_Equalized):
 
 
 @keras.saving.register_keras_serializable(package="tfgan_suite")
+class WeightNormDense(keras.layers.Layer):
+    """Dense layer with weight normalisation (Salimans & Kingma 2016):
+    w_j = g_j v_j / ||v_j|| for each output unit j, the length g_j of a unit's
+    weight vector apart from its direction v_j. Computed as (x v) * g / ||v||
+    (one matmul). ``g`` starts at 1, so each unit first reads its input along a
+    unit-length direction. With ``train_scale=False`` g stays fixed: every unit
+    keeps a weight vector of length 1 and only its direction (and bias) learns,
+    as in the hidden layers of the semi-supervised GAN's discriminator
+    (Salimans et al. 2016, whose code trains the scale of the last layer only).
+    """
+
+    def __init__(self, units, use_bias=True, train_scale=True, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.use_bias = bool(use_bias)
+        self.train_scale = bool(train_scale)
+
+    def build(self, input_shape):
+        fan_in = int(input_shape[-1])
+        self.kernel = self.add_weight(name="v", shape=(fan_in, self.units),
+                                      initializer=keras.initializers.RandomNormal(0.0, 0.05))
+        self.g = self.add_weight(name="g", shape=(self.units,), initializer="ones",
+                                 trainable=self.train_scale)
+        self.bias = (self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
+                     if self.use_bias else None)
+
+    def _scale(self):
+        return self.g / ops.sqrt(ops.sum(ops.square(self.kernel), axis=0) + 1e-12)
+
+    def effective_kernel(self):
+        """g v / ||v||, column by column: the kernel the layer applies."""
+        return self.kernel * self._scale()
+
+    def call(self, x):
+        y = ops.matmul(x, ops.cast(self.kernel, x.dtype)) * ops.cast(self._scale(), x.dtype)
+        return y + ops.cast(self.bias, x.dtype) if self.use_bias else y
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "use_bias": self.use_bias,
+                "train_scale": self.train_scale}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_suite")
 class SelfAttention(keras.layers.Layer):
     """Self-attention block of SAGAN (Zhang et al. 2019), as BigGAN uses it.
 

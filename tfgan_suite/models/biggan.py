@@ -85,7 +85,8 @@ class BigGAN(ConditionalGAN):
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "orthogonal_reg")
     refused_tricks = {name: _FIXED for name in (
         "architecture", "g_norm", "d_norm", "d_spectral_norm", "virtual_batch_norm",
-        "minibatch_stddev", "minibatch_discrimination")}
+        "minibatch_stddev", "minibatch_discrimination", "g_fc_units", "d_fc_units",
+        "d_weight_norm", "d_input_noise", "d_hidden_noise")}
 
     @classmethod
     def check_data(cls, hp, data):

@@ -66,6 +66,13 @@ NETWORK_HPARAMS = (
     HParam("g_activation", "relu", "mlp: generator hidden activation (relu, leaky_relu, "
            "tanh, ...).", "str"),
     HParam("d_dropout", 0.0, "mlp: dropout rate in the discriminator.", lower=0.0),
+    HParam("d_weight_norm", False, "mlp: weight normalisation (Salimans & Kingma 2016) of "
+           "every discriminator layer, heads included.", "bool"),
+    HParam("d_input_noise", 0.0, "mlp: standard deviation of Gaussian noise added to the "
+           "discriminator's input while training (semi-supervised GAN: 0.3).", lower=0.0),
+    HParam("d_hidden_noise", 0.0, "mlp: standard deviation of Gaussian noise added to each "
+           "discriminator hidden layer's output while training (semi-supervised GAN: 0.5).",
+           lower=0.0),
     HParam("minibatch_stddev", False, "Minibatch standard-deviation feature in the "
            "discriminator (Karras et al. 2018): on D's input for mlp, on its last map for "
            "dcgan.", "bool"),
@@ -82,6 +89,10 @@ NETWORK_HPARAMS = (
     G_FILTERS,
     D_FILTERS,
     HParam("kernel_size", 4, "dcgan: convolution kernel size.", "int", lower=1),
+    HParam("g_fc_units", 0, "dcgan: units of a fully connected layer before G's projection "
+           "(0: none, the DCGAN paper; InfoGAN's MNIST generator: 1024).", "int", lower=0),
+    HParam("d_fc_units", 0, "dcgan: units of a fully connected layer after D's last "
+           "convolution (0: none; InfoGAN's MNIST discriminator: 1024).", "int", lower=0),
     HParam("d_norm", "auto", "Normalisation in the discriminator/critic (auto: the "
            "architecture's paper choice, batch for dcgan, none for mlp; instance needs "
            "dcgan).", "enum", choices=("auto",) + NORM_CHOICES),
@@ -167,6 +178,17 @@ class NoiseToImageGAN(GANModel):
         if hp["update"] == "simultaneous" and hp.get("disc_steps", 1) != 1:
             raise ConfigError(f"--update=simultaneous takes both gradients from one pass, so "
                               f"it needs --disc_steps=1 (got {hp['disc_steps']})")
+        if hp["architecture"] != "mlp":
+            for flag in ("d_weight_norm", "d_input_noise", "d_hidden_noise", "d_dropout"):
+                if hp.get(flag):
+                    raise ConfigError(f"--{flag} is an option of the mlp discriminator; "
+                                      f"--architecture={hp['architecture']} does not use it")
+        if hp["architecture"] == "mlp":
+            for flag in ("g_fc_units", "d_fc_units"):
+                if hp.get(flag):
+                    raise ConfigError(f"--{flag} is an option of the dcgan networks; the mlp "
+                                      f"architecture sets its layers with --g_hidden_units / "
+                                      f"--d_hidden_units")
         if hp["architecture"] == "mlp" and "instance" in (hp["g_norm"], hp["d_norm"]):
             flag = "--g_norm" if hp["g_norm"] == "instance" else "--d_norm"
             raise ConfigError(f"{flag}=instance normalises each channel over H, W; the mlp "

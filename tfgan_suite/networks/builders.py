@@ -27,7 +27,7 @@ def generator(hp, input_dim, data_shape, name="generator"):
     common = dict(norm=g_norm(hp), reference_size=hp.get("vbn_reference_size"), name=name)
     if hp["architecture"] == "dcgan":
         return dcgan_generator(input_dim, data_shape, hp["g_filters"], hp["kernel_size"],
-                               **common)
+                               fc_units=hp.get("g_fc_units", 0), **common)
     return mlp_generator(input_dim, data_shape, hp["g_hidden_units"],
                          activation=hp["g_activation"], **common)
 
@@ -40,6 +40,9 @@ def discriminator(hp, data_shape, name="discriminator"):
                   name=name)
     if hp["architecture"] == "dcgan":
         return dcgan_discriminator(data_shape, hp["d_filters"], hp["kernel_size"],
-                                   minibatch_stddev=hp["minibatch_stddev"], **common)
+                                   minibatch_stddev=hp["minibatch_stddev"],
+                                   fc_units=hp.get("d_fc_units", 0), **common)
     return mlp_discriminator(data_shape, hp["d_hidden_units"], hp["d_dropout"],
-                             hp["minibatch_stddev"], **common)
+                             hp["minibatch_stddev"], weight_norm=hp.get("d_weight_norm", False),
+                             input_noise=hp.get("d_input_noise", 0.0),
+                             hidden_noise=hp.get("d_hidden_noise", 0.0), **common)

@@ -99,6 +99,9 @@ def discriminator_features(hp, data_shape, name="features"):
 
 
 def dense(units, hp, name):
+    if hp.get("d_weight_norm"):
+        from tfgan_suite.layers import WeightNormDense
+        return WeightNormDense(units, name=name)
     layer = layers.Dense(units, name=name)
     spectral = hp["d_spectral_norm"] or builders.d_norm(hp) == "spectral"
     return layers.SpectralNormalization(layer, name=f"{name}_sn") if spectral else layer

@@ -40,11 +40,13 @@ def _init():
 
 
 def dcgan_generator(latent_dim, image_shape, filters=64, kernel_size=4, norm="batch",
-                    reference_size=None, name="generator"):
+                    reference_size=None, fc_units=0, name="generator"):
     """z [B, latent_dim] -> image [B, H, W, C] in [-1, 1].
 
     ``norm`` (``norm.NORMS`` or "virtual_batch") goes after every layer but the
-    output one; BatchNorm is the paper's.
+    output one; BatchNorm is the paper's. ``fc_units`` > 0 puts a fully
+    connected hidden layer (with ``norm`` and ReLU) before the projection, as
+    InfoGAN's MNIST generator does (FC 1024, then FC 7x7x128 = the projection).
     """
     h, w, c = image_shape
     if h != w:
@@ -56,7 +58,13 @@ def dcgan_generator(latent_dim, image_shape, filters=64, kernel_size=4, norm="ba
         return normalization(norm, name=layer_name, reference_size=reference_size)
 
     z = keras.Input((latent_dim,), name="z")
-    x = layers.Reshape((1, 1, latent_dim), name="z_map")(z)
+    x = z
+    if fc_units:
+        x = spectral(norm, layers.Dense(fc_units, use_bias=not normalise,
+                                        kernel_initializer=_init(), name="fc"))(x)
+        x = norm_layer("fc_bn")(x)
+        x = layers.ReLU(name="fc_relu")(x)
+    x = layers.Reshape((1, 1, int(x.shape[-1])), name="z_map")(x)
     ch = filters * 2 ** (n - 1)
     x = spectral(norm, layers.Conv2DTranspose(ch, base, padding="valid", use_bias=not normalise,
                                          kernel_initializer=_init(), name="project"))(x)
@@ -77,7 +85,7 @@ def dcgan_generator(latent_dim, image_shape, filters=64, kernel_size=4, norm="ba
 
 def dcgan_discriminator(image_shape, filters=64, kernel_size=4, norm="batch",
                         spectral_norm=False, minibatch_stddev=False, minibatch_kernels=0,
-                        minibatch_kernel_dim=5, name="discriminator"):
+                        minibatch_kernel_dim=5, fc_units=0, name="discriminator"):
     """image [B, H, W, C] -> one logit (or critic score) per sample [B, 1].
 
     ``norm``: one of ``norm.NORMS``, after every convolution but the input
@@ -92,6 +100,10 @@ def dcgan_discriminator(image_shape, filters=64, kernel_size=4, norm="batch",
     appends minibatch discrimination's B = ``minibatch_kernels`` features
     (kernels of ``minibatch_kernel_dim`` dims, Salimans et al. 2016) before a
     dense logit. ``logit_input`` is what the logit layer reads.
+
+    ``fc_units`` > 0 flattens the last map into a fully connected hidden layer
+    (``norm``, LeakyReLU) that becomes ``features``, read by a dense logit:
+    InfoGAN's MNIST discriminator (conv 64, conv 128-BN, FC 1024-BN).
     """
     _check_norm(norm)
     h, w, c = image_shape
@@ -114,13 +126,21 @@ def dcgan_discriminator(image_shape, filters=64, kernel_size=4, norm="batch",
             x = normalization(norm, name=f"down_{i}_{_SUFFIX.get(norm, 'norm')}")(x)
         x = layers.LeakyReLU(0.2, name=f"down_{i}_lrelu")(x)
         ch *= 2
+    if fc_units:
+        x = layers.Flatten(name="flatten_maps")(x)
+        x = sn(layers.Dense(fc_units, use_bias=not has_norm(norm), kernel_initializer=_init(),
+                            name="fc"))(x)
+        if has_norm(norm):
+            x = normalization(norm, name=f"fc_{_SUFFIX.get(norm, 'norm')}", rank=2)(x)
+        x = layers.LeakyReLU(0.2, name="fc_lrelu")(x)
     x = layers.Identity(name="features")(x)
     if minibatch_stddev:
         x = MinibatchStdDev(name="minibatch_stddev")(x)
-    if minibatch_kernels:
+    if minibatch_kernels or fc_units:
         x = layers.Flatten(name="flatten_features")(x)
-        x = MinibatchDiscrimination(minibatch_kernels, minibatch_kernel_dim,
-                                    name="minibatch_discrimination")(x)
+        if minibatch_kernels:
+            x = MinibatchDiscrimination(minibatch_kernels, minibatch_kernel_dim,
+                                        name="minibatch_discrimination")(x)
         x = layers.Identity(name="logit_input")(x)
         x = sn(layers.Dense(1, kernel_initializer=_init(), name="logit_dense"))(x)
     else:

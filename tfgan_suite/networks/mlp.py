@@ -4,7 +4,7 @@ import math
 import keras
 from keras import layers
 
-from tfgan_suite.layers import MinibatchDiscrimination, MinibatchStdDev
+from tfgan_suite.layers import MinibatchDiscrimination, MinibatchStdDev, WeightNormDense
 from tfgan_suite.networks.norm import _check_norm, has_norm, normalization, spectral
 
 
@@ -34,7 +34,8 @@ def mlp_generator(latent_dim, output_shape, hidden_units=(256, 512, 1024),
 
 def mlp_discriminator(input_shape, hidden_units=(512, 256), dropout=0.0,
                       minibatch_std=False, spectral_norm=False, norm="none",
-                      minibatch_kernels=0, minibatch_kernel_dim=5, name="discriminator"):
+                      minibatch_kernels=0, minibatch_kernel_dim=5, weight_norm=False,
+                      input_noise=0.0, hidden_noise=0.0, name="discriminator"):
     """x -> flatten -> Dense/norm/LeakyReLU(0.2) blocks -> one logit per sample.
 
     ``minibatch_std`` appends the batch's standard deviation to the *input*
@@ -43,32 +44,44 @@ def mlp_discriminator(input_shape, hidden_units=(512, 256), dropout=0.0,
     wraps every Dense layer in ``keras.layers.SpectralNormalization``. The last
     hidden layer is ``features``; ``minibatch_kernels`` > 0 appends minibatch
     discrimination's features to it (Salimans et al. 2016); ``logit_input`` is
-    what the logit reads.
+    what the logit reads. ``weight_norm`` builds every Dense layer with weight
+    normalisation (``layers.WeightNormDense``); ``input_noise`` / ``hidden_noise``
+    add Gaussian noise of that standard deviation to the input and to each
+    hidden layer's output while training: the semi-supervised GAN's
+    discriminator (Salimans et al. 2016: 0.3 and 0.5).
     """
     if norm == "instance":
         raise ValueError("instance norm needs feature maps; an MLP discriminator can use "
                          "batch, sync_batch, layer, group, spectral or none")
     _check_norm(norm)
 
-    def sn(layer):
-        return spectral("spectral" if spectral_norm else norm, layer)
+    def dense(units, name, head=False):
+        if weight_norm:  # the paper's code: fixed unit length in hidden layers
+            return WeightNormDense(units, train_scale=head, name=name)
+        return spectral("spectral" if spectral_norm else norm, layers.Dense(units, name=name))
 
     x_in = keras.Input(tuple(input_shape), name="x")
     x = layers.Flatten(name="flatten")(x_in)
+    if input_noise:
+        x = layers.GaussianNoise(input_noise, name="input_noise")(x)
     if minibatch_std:
         x = MinibatchStdDev(name="minibatch_std")(x)
     for i, units in enumerate(hidden_units):
-        x = sn(layers.Dense(units, name=f"dense_{i}"))(x)
+        x = dense(units, f"dense_{i}")(x)
         if has_norm(norm):
             x = normalization(norm, name=f"norm_{i}", rank=2)(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
+        if hidden_noise and i < len(hidden_units) - 1:
+            x = layers.GaussianNoise(hidden_noise, name=f"noise_{i}")(x)
     x = layers.Identity(name="features")(x)
+    if hidden_noise and hidden_units:
+        x = layers.GaussianNoise(hidden_noise, name=f"noise_{len(hidden_units) - 1}")(x)
     if minibatch_kernels:
         x = MinibatchDiscrimination(minibatch_kernels, minibatch_kernel_dim,
                                     name="minibatch_discrimination")(x)
     x = layers.Identity(name="logit_input")(x)
-    x = sn(layers.Dense(1, name="logit"))(x)
+    x = dense(1, "logit", head=True)(x)
     x = layers.Activation("linear", dtype="float32", name="logit_f32")(x)
     return keras.Model(x_in, x, name=name)
