@@ -57,12 +57,20 @@ TRICKS = {
     "g_ema": dict(g_ema=0.999),
 }
 
+#: Wider networks and a 20k-step schedule for the combinations.
+WIDE = dict(g_hidden_units=(256, 256, 256), d_hidden_units=(256, 256, 256),
+            lr_constant_steps=10000, lr_decay_steps=10000)
+
 #: Combinations aimed at the 25-mode grid (model, overrides).
 COMBOS = {
     "wgan_gp+g_ema": ("wgan_gp", dict(g_ema=0.999)),
     "gan+r1+g_ema": ("gan", dict(r1_gamma=1.0, g_ema=0.999)),
     "gan+stddev+g_ema": ("gan", dict(minibatch_stddev=True, g_ema=0.999)),
     "lsgan+stddev+g_ema": ("lsgan", dict(minibatch_stddev=True, g_ema=0.999)),
+    # 3 x 256 MLPs, learning rates constant for 10k steps then decayed to 0 over 10k.
+    "wgan_gp_256x3+g_ema": ("wgan_gp", dict(WIDE, g_ema=0.999)),
+    "wgan_gp_256x3": ("wgan_gp", dict(WIDE)),
+    "gan_256x3+r1+g_ema": ("gan", dict(WIDE, r1_gamma=1.0, g_ema=0.999)),
 }
 
 
