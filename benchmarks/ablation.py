@@ -61,6 +61,9 @@ TRICKS = {
 WIDE = dict(g_hidden_units=(256, 256, 256), d_hidden_units=(256, 256, 256),
             lr_constant_steps=10000, lr_decay_steps=10000)
 
+DEEP = dict(g_hidden_units=(400, 400, 400, 400), d_hidden_units=(200, 200, 200),
+            lr_constant_steps=10000, lr_decay_steps=10000)
+
 #: Combinations aimed at the 25-mode grid (model, overrides).
 COMBOS = {
     "wgan_gp+g_ema": ("wgan_gp", dict(g_ema=0.999)),
@@ -71,6 +74,9 @@ COMBOS = {
     "wgan_gp_256x3+g_ema": ("wgan_gp", dict(WIDE, g_ema=0.999)),
     "wgan_gp_256x3": ("wgan_gp", dict(WIDE)),
     "gan_256x3+r1+g_ema": ("gan", dict(WIDE, r1_gamma=1.0, g_ema=0.999)),
+    # Deeper G (4 x 400), D 3 x 200, the same schedule.
+    "gan_deep+r1+g_ema": ("gan", dict(DEEP, r1_gamma=1.0, g_ema=0.999)),
+    "wgan_gp_deep": ("wgan_gp", dict(DEEP)),
 }
 
 
