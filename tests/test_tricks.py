@@ -484,6 +484,8 @@ def _non_default(declared):
         return not declared.default
     if declared.type == "enum":
         return next(c for c in declared.choices if c != declared.default)
+    if declared.type == "int":
+        return ALL_TRICKS.get(declared.name, declared.default + 1)
     return ALL_TRICKS.get(declared.name, "features" if declared.type == "str" else 0.1)
 
 
