@@ -34,6 +34,7 @@ from tfgan_suite.hparams import HParam
 from tfgan_suite.layers import orthogonal_regularization
 from tfgan_suite.models.coded import ConditionalGAN
 from tfgan_suite.models.gan import score_logs
+from tfgan_suite.models.progan import FIXED_NETWORK_FLAGS
 from tfgan_suite.networks.biggan import biggan_discriminator, biggan_generator, num_blocks
 from tfgan_suite.errors import ConfigError
 from tfgan_suite.registry import register
@@ -83,10 +84,7 @@ class BigGAN(ConditionalGAN):
                lower=0.0),
     )
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "orthogonal_reg")
-    refused_tricks = {name: _FIXED for name in (
-        "architecture", "g_norm", "d_norm", "d_spectral_norm", "virtual_batch_norm",
-        "minibatch_stddev", "minibatch_discrimination", "g_fc_units", "d_fc_units",
-        "d_weight_norm", "d_input_noise", "d_hidden_noise")}
+    refused_tricks = {name: _FIXED for name in FIXED_NETWORK_FLAGS + ("d_spectral_norm",)}
 
     @classmethod
     def check_data(cls, hp, data):

@@ -32,7 +32,7 @@ FMAP_HPARAMS = (
     HParam("fmap_max", 64, "Most feature maps at any resolution (the paper: 512).", "int",
            lower=1),
 )
-#: The network flags of the DCGAN / MLP builders, which the growing networks ignore.
+#: The network flags of the DCGAN / MLP builders, which the growing networks and BigGAN ignore.
 FIXED_NETWORK_FLAGS = ("architecture", "g_norm", "d_norm", "virtual_batch_norm",
                        "minibatch_stddev", "minibatch_discrimination", "g_fc_units",
                        "d_fc_units", "d_weight_norm", "d_input_noise", "d_hidden_noise")
