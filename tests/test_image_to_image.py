@@ -159,6 +159,41 @@ def test_cyclegan_step_on_two_replicas_equals_one_device_step_without_a_pool():
     assert logs["cycle_loss"][0] > 0 and logs["identity_loss"][0] > 0
 
 
+@pytest.mark.parametrize("norms", [("instance", "instance"), ("batch", "sync_batch")])
+def test_pix2pix_step_on_two_replicas_equals_one_device_step(norms):
+    """U-Net G, PatchGAN D on (input, output) pairs, the L1 term: one step on 2
+    mirrored logical CPUs (one image per replica) moves every weight as one
+    device does with the same global batch of 2. Instance norm is per image;
+    BatchNorm over the global batch needs ``sync_batch`` on the replicas, which
+    must then match plain ``batch`` on one device. The decoder's dropout is a
+    random draw per device, so its rate is set to 0 here."""
+    from conftest import step_on_one_and_two_replicas
+
+    from tfgan_suite import distribute
+    from tfgan_suite.networks.norm import InferenceDropout, _walk
+    a, b = _pair_batch(2, 16, 1)
+    nets = ("generator", "discriminator")
+
+    def make(strategy, norm):
+        with strategy.scope():
+            model = tg.build("pix2pix", (16, 16, 1), seed=0, g_filters=4, d_filters=4,
+                             g_norm=norm, receptive_field="16")
+        dropouts = [x for x in _walk(model.generator, set()) if isinstance(x, InferenceDropout)]
+        assert dropouts
+        for layer in dropouts:
+            layer.rate = 0.0
+        return model
+    one = make(tf.distribute.OneDeviceStrategy("/cpu:0"), norms[0])
+    two = make(distribute.make_strategy("mirrored", cpu_replicas=2), norms[1])
+    for net in nets:
+        getattr(two, net).set_weights(getattr(one, net).get_weights())
+    before = [w.copy() for net in nets for w in getattr(one, net).get_weights()]
+    logs = step_on_one_and_two_replicas(one, two, (a, b), nets, weight_atol=1e-5)
+    after = [w for net in nets for w in getattr(one, net).get_weights()]
+    assert any(not np.allclose(x, y) for x, y in zip(before, after))
+    assert logs["g_l1"][0] > 0 and logs["d_loss"][0] > 0
+
+
 def test_cyclegan_trains_under_mirrored_strategy():
     strategy = tf.distribute.MirroredStrategy(
         ["/cpu:0", "/cpu:1"], cross_device_ops=tf.distribute.ReductionToOneDevice())
