@@ -179,7 +179,7 @@ def test_training_crops_are_aligned_and_in_range():
     lr_full, hr_full = max(full.values(), key=lambda p: p[1].size)
     crops_lr, crops_hr = superres.random_crops(tf.constant(lr_full), tf.constant(hr_full),
                                                32, 4, tf.constant([3, 4], tf.int64), 6,
-                                               flip=False)
+                                               augment=False)
     for a, b in zip(crops_lr.numpy(), crops_hr.numpy()):
         # find the LR crop in the full LR image; the HR crop sits at 4x that place
         hits = [(y, x) for y in range(lr_full.shape[0] - 7) for x in range(lr_full.shape[1] - 7)
@@ -189,6 +189,34 @@ def test_training_crops_are_aligned_and_in_range():
     lr, hr = next(iter(source.dataset(4, seed=0)))
     assert lr.shape == (4, 8, 8, 3) and hr.shape == (4, 32, 32, 3)
     assert -1.0 <= float(tf.reduce_min(hr)) and float(tf.reduce_max(hr)) <= 1.0
+
+
+def test_augmented_crops_are_the_eight_turns_and_mirrors_of_aligned_crops():
+    """Each augmented pair is one dihedral map of an aligned (LR, HR) crop pair,
+    the same map for both; over 64 crops all 8 maps occur."""
+    rng = np.random.default_rng(0)
+    lr_full = rng.integers(0, 256, (12, 12, 3)).astype(np.uint8)  # random: one match only
+    hr_full = rng.integers(0, 256, (48, 48, 3)).astype(np.uint8)
+    maps = {(t, h, v): (lambda a, t=t, h=h, v=v: _dihedral(a, t, h, v))
+            for t in (0, 1) for h in (0, 1) for v in (0, 1)}
+    crops_lr, crops_hr = superres.random_crops(tf.constant(lr_full), tf.constant(hr_full), 16,
+                                               4, tf.constant([5, 6], tf.int64), 64,
+                                               augment=True)
+    seen = set()
+    for a, b in zip(crops_lr.numpy(), crops_hr.numpy()):
+        found = [(key, y, x) for key, f in maps.items() for y in range(9) for x in range(9)
+                 if np.array_equal(f(lr_full[y:y + 4, x:x + 4]), a)]
+        assert len(found) == 1
+        key, y, x = found[0]
+        np.testing.assert_array_equal(maps[key](hr_full[4 * y:4 * y + 16, 4 * x:4 * x + 16]), b)
+        seen.add(key)
+    assert len(seen) == 8
+
+
+def _dihedral(a, transpose, mirror, flip):
+    a = a.transpose(1, 0, 2) if transpose else a
+    a = a[:, ::-1] if mirror else a
+    return a[::-1] if flip else a
 
 
 def test_paired_lr_hr_folders_load_and_a_wrong_scale_is_refused(tmp_path):

@@ -190,27 +190,36 @@ def load(spec, split, data_dir, crop, channels, scale):
                       info=dict(scale=scale, images=count, crop=crop))
 
 
-def random_crops(lr, hr, crop, scale, seed, num, flip):
+def random_crops(lr, hr, crop, scale, seed, num, augment):
     """``num`` aligned random crops of one (LR, HR) uint8 pair: HR ``crop`` wide,
-    LR ``crop / scale``; ``seed`` a stateless seed [2]. Returns [num, ...] pairs."""
+    LR ``crop / scale``; ``seed`` a stateless seed [2]. With ``augment`` each
+    pair gets one of the 8 flips and 90-degree rotations at random (a transpose,
+    a left-right and an up-down flip, each with probability 1/2), the same for
+    its LR and HR crops: a turned or mirrored photo is still a photo, and
+    bicubic downscaling by an integer factor commutes with these maps, so
+    the LR crop is still the downscaled HR crop.
+    Returns [num, ...] pairs."""
     small = crop // scale
     shape = tf.shape(lr)
     seeds = tf.random.experimental.stateless_split(seed, 3)
     ys = tf.random.stateless_uniform([num], seeds[0], 0, shape[0] - small + 1, tf.int32)
     xs = tf.random.stateless_uniform([num], seeds[1], 0, shape[1] - small + 1, tf.int32)
-    mirror = tf.random.stateless_uniform([num], seeds[2]) < (0.5 if flip else 0.0)
+    coins = tf.random.stateless_uniform([num, 3], seeds[2]) < (0.5 if augment else 0.0)
     lrs, hrs = [], []
     for i in range(num):
         y, x = ys[i], xs[i]
-        a = lr[y:y + small, x:x + small]
-        b = hr[y * scale:y * scale + crop, x * scale:x * scale + crop]
-        a, b = tf.cond(mirror[i], lambda: (a[:, ::-1], b[:, ::-1]), lambda: (a, b))
-        lrs.append(a)
-        hrs.append(b)
+        pair = (lr[y:y + small, x:x + small],
+                hr[y * scale:y * scale + crop, x * scale:x * scale + crop])
+        for k, change in enumerate((lambda t: tf.transpose(t, [1, 0, 2]),
+                                    lambda t: t[:, ::-1], lambda t: t[::-1])):
+            pair = tf.cond(coins[i, k], lambda p=pair, f=change: tuple(map(f, p)),
+                           lambda p=pair: p)
+        lrs.append(pair[0])
+        hrs.append(pair[1])
     return tf.stack(lrs), tf.stack(hrs)
 
 
-def training_pairs(source, step_batch, shuffle, repeat, seed, cache, flip=True):
+def training_pairs(source, step_batch, shuffle, repeat, seed, cache, augment=True):
     """Batches of (lr, hr) random crops in [-1, 1] for a "superres" source."""
     from tfgan_suite.data.source import _cache_shuffle_repeat, caches
     crop, scale, channels = source.shape[0], source.scale, source.shape[-1]
@@ -223,7 +232,7 @@ def training_pairs(source, step_batch, shuffle, repeat, seed, cache, flip=True):
     num = 1 if caches(source.num_examples, int(per_image), cache) else CROPS_PER_DECODE
     seeds = tf.data.Dataset.random(seed=seed).batch(2)
     ds = tf.data.Dataset.zip((ds, seeds)).map(
-        lambda pair, s: random_crops(pair[0], pair[1], crop, scale, s, num, flip),
+        lambda pair, s: random_crops(pair[0], pair[1], crop, scale, s, num, augment),
         num_parallel_calls=tf.data.AUTOTUNE).unbatch()
     if num > 1 and shuffle:
         ds = ds.shuffle(64 * num, seed=seed)
