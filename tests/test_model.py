@@ -73,6 +73,12 @@ EQUIVALENCE_MODELS = {
     "dragan": dict(gp_weight=1.0, d_norm="none"),
     "began": dict(lambda_k=0.5, code_dim=4),
     "ebgan": dict(pt_weight=1.0, code_dim=4),
+    # the other losses of the family: WGAN's clipping after each critic update,
+    # SN-GAN's power-iteration vectors (state updated on every replica). f-GAN
+    # with JS: its KL and Pearson bounds (identity g_f) gave run-to-run
+    # differences of ~1e-4 on ONE device under load (gone with Grappler off).
+    "lsgan": dict(), "hinge": dict(), "fgan": dict(divergence="js"), "wgan": dict(),
+    "sngan": dict(),
     # SyncBatchNorm: the global batch's statistics on every replica
     "gan+sync_batch": dict(model="gan", g_norm="sync_batch", d_norm="sync_batch"),
 }
