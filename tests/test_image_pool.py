@@ -1,6 +1,7 @@
 """The image pool: CycleGAN's 50-image history and SimGAN's half-history buffer."""
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tfgan_suite.image_pool import ImagePool
@@ -51,26 +52,43 @@ def test_pool_survives_a_checkpoint_round_trip(tmp_path):
     assert int(fresh.count.numpy()) == 3
 
 
-def test_pool_inside_tf_function_under_mirrored_strategy_keeps_one_pool_per_replica():
-    strategy = tf.distribute.MirroredStrategy(
-        ["/cpu:0", "/cpu:1"], cross_device_ops=tf.distribute.ReductionToOneDevice())
+def _mirrored_step(strategy, method, seed_value):
     with strategy.scope():
-        pool = ImagePool(2, (1, 1, 1))
-        seed = keras.random.SeedGenerator(1)
+        pool = ImagePool(4, (1, 1, 1))
+        seed = keras.random.SeedGenerator(seed_value)
 
     @tf.function
     def step(v):
         def replica_fn():
             rid = tf.cast(tf.distribute.get_replica_context().replica_id_in_sync_group,
                           tf.float32)
-            return pool.query(tf.fill((1, 1, 1, 1), v * 10 + rid), seed)
-        return strategy.run(replica_fn)
+            images = v * 10 + rid * 2 + tf.reshape(tf.range(2, dtype=tf.float32), (2, 1, 1, 1))
+            return getattr(pool, method)(images, seed)
+        return strategy.experimental_local_results(strategy.run(replica_fn))
+    return pool, step
 
-    for k in range(3):
-        step(tf.constant(float(k)))
-    per_replica = [v.numpy().ravel() for v in pool.images.values]
-    np.testing.assert_array_equal(per_replica[0], [0, 10])  # replica 0's fakes
-    np.testing.assert_array_equal(per_replica[1], [1, 11])  # replica 1's own
+
+@pytest.mark.parametrize("method", ["query", "history_half"])
+def test_pool_on_two_replicas_holds_the_global_batch_and_answers_as_one_device(method):
+    """2 replicas x 2 images: every replica ends with the same pool, and the
+    concatenated answers equal one device's answer for the global batch of 4
+    (same seed), step after step, including once the pool is full."""
+    mirrored = tf.distribute.MirroredStrategy(
+        ["/cpu:0", "/cpu:1"], cross_device_ops=tf.distribute.ReductionToOneDevice())
+    two, step_two = _mirrored_step(mirrored, method, 1)
+    one = ImagePool(4, (1, 1, 1))
+    seed = keras.random.SeedGenerator(1)
+    swapped = False
+    for k in range(6):
+        got = np.concatenate([t.numpy().ravel() for t in step_two(tf.constant(float(k)))])
+        batch = (10.0 * k + np.arange(4, dtype="float32")).reshape(4, 1, 1, 1)
+        want = getattr(one, method)(tf.constant(batch), seed).numpy().ravel()
+        np.testing.assert_array_equal(got, want)
+        swapped |= not np.array_equal(want, batch.ravel())
+        copies = [v.numpy().ravel() for v in two.images.values]
+        np.testing.assert_array_equal(copies[0], copies[1])
+        np.testing.assert_array_equal(copies[0], one.images.numpy().ravel())
+    assert swapped  # the pool did answer with stored images
 
 
 def test_history_half_mixes_current_and_stored_images():

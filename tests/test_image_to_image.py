@@ -133,11 +133,13 @@ def test_simgan_pretraining_moves_only_the_network_of_its_phase():
     assert model.training_phases() == []  # done: not run again (it is checkpointed)
 
 
-def test_cyclegan_step_on_two_replicas_equals_one_device_step_without_a_pool():
-    """Both generators and both discriminators, the cycle and identity terms:
-    one step on 2 mirrored logical CPUs moves every weight as one device does
-    with the same global batch. (The image pool is per replica by design, so
-    this runs with --pool_size=0; instance norm is per image.)"""
+def test_cyclegan_step_on_two_replicas_equals_one_device_step_with_its_image_pools():
+    """Both generators and both discriminators, the cycle and identity terms
+    and the image pools: one step on 2 mirrored logical CPUs moves every weight
+    as one device does with the same global batch of 4. The pools hold 2
+    images, so the first two fakes fill them and the last two go through the
+    swap rule; the pools are global (the same on every replica and on one
+    device). Instance norm is per image."""
     from conftest import step_on_one_and_two_replicas
 
     from tfgan_suite import distribute
@@ -147,7 +149,7 @@ def test_cyclegan_step_on_two_replicas_equals_one_device_step_without_a_pool():
     def make(strategy):
         with strategy.scope():
             return tg.build("cyclegan", (16, 16, 1), seed=0, g_filters=4, d_filters=4,
-                            resnet_blocks=1, pool_size=0, receptive_field="16")
+                            resnet_blocks=1, pool_size=2, receptive_field="16")
     one = make(tf.distribute.OneDeviceStrategy("/cpu:0"))
     two = make(distribute.make_strategy("mirrored", cpu_replicas=2))
     for net in nets:
@@ -157,6 +159,10 @@ def test_cyclegan_step_on_two_replicas_equals_one_device_step_without_a_pool():
     after = [w for net in nets for w in getattr(one, net).get_weights()]
     assert any(not np.allclose(x, y) for x, y in zip(before, after))
     assert logs["cycle_loss"][0] > 0 and logs["identity_loss"][0] > 0
+    for name in ("pool_a", "pool_b"):
+        copies = [v.numpy() for v in getattr(two, name).images.values]
+        np.testing.assert_allclose(copies[0], copies[1])
+        np.testing.assert_allclose(copies[0], getattr(one, name).images.numpy(), atol=1e-5)
 
 
 @pytest.mark.parametrize("norms", [("instance", "instance"), ("batch", "sync_batch")])
@@ -192,6 +198,37 @@ def test_pix2pix_step_on_two_replicas_equals_one_device_step(norms):
     after = [w for net in nets for w in getattr(one, net).get_weights()]
     assert any(not np.allclose(x, y) for x, y in zip(before, after))
     assert logs["g_l1"][0] > 0 and logs["d_loss"][0] > 0
+
+
+def test_simgan_steps_on_two_replicas_equal_one_device_steps_with_its_history():
+    """SimGAN's adversarial phase with the history buffer of refined images: two
+    steps on 2 mirrored logical CPUs move refiner and discriminator as one
+    device does with the same global batch of 4. The buffer holds 4 images:
+    the first step fills it, the second shows D half current, half stored
+    images and stores the new ones in random slots."""
+    from conftest import step_on_one_and_two_replicas
+
+    from tfgan_suite import distribute
+    a, b = _pair_batch(4, 16, 1)
+    nets = ("generator", "discriminator")
+
+    def make(strategy):
+        with strategy.scope():
+            return tg.build("simgan", (16, 16, 1), seed=0, g_filters=4, refiner_blocks=1,
+                            refiner_steps=1, pool_size=4, refiner_pretrain_steps=0,
+                            disc_pretrain_steps=0)
+    one = make(tf.distribute.OneDeviceStrategy("/cpu:0"))
+    two = make(distribute.make_strategy("mirrored", cpu_replicas=2))
+    assert one.training_phases() == []
+    for net in nets:
+        getattr(two, net).set_weights(getattr(one, net).get_weights())
+    for _ in range(2):
+        logs = step_on_one_and_two_replicas(one, two, (a, b), nets, weight_atol=1e-5)
+    assert logs["d_loss"][0] > 0
+    copies = [v.numpy() for v in two.pool.images.values]
+    np.testing.assert_allclose(copies[0], copies[1])
+    np.testing.assert_allclose(copies[0], one.pool.images.numpy(), atol=1e-5)
+    assert int(one.pool.count.numpy()) == 4
 
 
 def test_cyclegan_trains_under_mirrored_strategy():

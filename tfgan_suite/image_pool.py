@@ -13,15 +13,31 @@ less. ``ImagePool.query(images)`` follows CycleGAN's rule, image by image:
 The pool lives in TF variables, so it works inside ``tf.function`` and is saved
 in checkpoints (it is a ``tf.Module``: list it in a ``tf.train.Checkpoint``).
 
-Distribution: the variables are ``ON_READ`` (sync-on-read) with aggregation
-``ONLY_FIRST_REPLICA``: under ``MirroredStrategy`` every replica keeps **its own
-pool** of the fakes it generated, reads and writes it locally with no cross-device
-traffic, and a checkpoint stores replica 0's pool (restoring gives every replica
-that pool). The random choices come from the caller's seed generator, so all
-replicas make the same keep/swap decisions on their own images.
+Distribution: the pool holds the fakes of the *global* batch. Each replica
+gathers the batch of every replica (``all_gather``, in replica order), runs the
+same query on it with the same random draws (the caller's seed generator is the
+same on every replica), and keeps its own slice of the answer. So every replica
+holds an identical pool, N replicas make exactly the choices one device makes
+for the same global batch, and a checkpoint written on N replicas resumes on M.
+The variables are ``ON_READ`` (sync-on-read) with aggregation
+``ONLY_FIRST_REPLICA``: each replica writes its copy locally, and a checkpoint
+stores replica 0's. The traffic is one gather of the generated batch per step.
 """
 import keras
 import tensorflow as tf
+
+
+def _over_global_batch(fn, images):
+    """``fn`` run on the global batch; this replica's slice of its answer."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return fn(images)
+    everything = context.all_gather(images, axis=0)
+    local = tf.shape(images)[0]
+    start = tf.cast(context.replica_id_in_sync_group, tf.int32) * local
+    result = fn(everything)[start:start + local]
+    result.set_shape(images.shape)
+    return result
 
 
 class ImagePool(tf.Module):
@@ -46,7 +62,9 @@ class ImagePool(tf.Module):
         """
         if self.size == 0:
             return images
-        images = tf.cast(images, tf.float32)
+        return _over_global_batch(lambda x: self._query(x, seed), tf.cast(images, tf.float32))
+
+    def _query(self, images, seed):
         batch = tf.shape(images)[0]
         draws = keras.random.uniform((batch, 2), seed=seed)
 
@@ -90,7 +108,10 @@ class ImagePool(tf.Module):
         """
         if self.size == 0:
             return images
-        images = tf.cast(images, tf.float32)
+        return _over_global_batch(lambda x: self._history_half(x, seed),
+                                  tf.cast(images, tf.float32))
+
+    def _history_half(self, images, seed):
         batch = images.shape[0] if images.shape[0] is not None else tf.shape(images)[0]
         half = batch // 2
         count = self.count.read_value()
