@@ -79,6 +79,36 @@ def test_tflite_parity(exported):
     assert report["dynamic_psnr_db"] >= 25
 
 
+def test_the_uint8_tail_survives_full_int8_quantisation():
+    """A full-int8 model's ``images_uint8`` is its own float ``images`` output,
+    rounded, to within 2 levels. Written (x + 1) * 127.5, the quantizer gave
+    x + 1 a scale of 1.0 and this graph was off by 50-77 levels (the SR
+    generators' int8 PSNR fell to 19 dB)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from tfgan_suite.data.images import to_uint8
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((8, 64)).astype("float32") * 0.5
+
+    class Generator(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 8], tf.float32)])
+        def serve(self, z):
+            x = (tf.tanh(tf.matmul(z, w)) + 1.0) * 0.875 - 1.0  # [-1, 0.75]
+            return {"images": x, "images_uint8": to_uint8(x)}
+    g = Generator()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [g.serve.get_concrete_function()], g)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: (
+        [rng.standard_normal((1, 8)).astype("float32") * 2] for _ in range(50))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    runner = Interpreter(model_content=converter.convert()).get_signature_runner()
+    for _ in range(4):
+        out = runner(z=rng.standard_normal((1, 8)).astype("float32") * 2)
+        own = np.clip(np.round((out["images"] + 1) * 127.5), 0, 255)
+        assert np.abs(out["images_uint8"].astype(int) - own).max() <= 2
+
+
 def test_existing_version_is_refused_then_overwritten(exported, tmp_path):
     # In this process (tg.run: the app after flag parsing); the fixture ran the
     # export as a command, and test_cli the exit status of a refused one.

@@ -90,6 +90,12 @@ def to_unit_range(image):
 
 
 def to_uint8(images):
-    """float [-1, 1] -> uint8 [0, 255] (rounded, clipped)."""
-    images = (tf.cast(images, tf.float32) + 1.0) * 127.5
+    """float [-1, 1] -> uint8 [0, 255] (rounded, clipped).
+
+    Written x * 127.5 + 127.5, not (x + 1) * 127.5: the TFLite int8 quantizer
+    gives the intermediate x + 1 a scale of 1.0 (three levels over [0, 2]), and
+    the uint8 output of full-int8 generators fell to ~19 dB PSNR against
+    float32, where this form keeps ~45 dB.
+    """
+    images = tf.cast(images, tf.float32) * 127.5 + 127.5
     return tf.cast(tf.clip_by_value(tf.round(images), 0.0, 255.0), tf.uint8)
