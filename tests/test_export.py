@@ -75,7 +75,7 @@ def test_tflite_parity(exported):
     report = exporter.parity(tfgan_suite.load_model(str(run)), flatbuffers, num=4)
     assert report["float32_max_abs_diff"] <= 1e-4
     assert report["float16_psnr_db"] >= 40
-    assert report["int8_psnr_db"] >= 25
+    assert report["int8_psnr_db"] >= 35  # 22 dB before the uint8 tail was fixed
     assert report["dynamic_psnr_db"] >= 25
 
 
