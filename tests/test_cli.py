@@ -240,3 +240,27 @@ def test_run_starts_the_apps_in_this_process(tmp_path):
         tg.run("train", "--latent_dimm=3")
     with pytest.raises(tg.ConfigError, match="the apps are train, sample"):
         tg.run("serve")
+
+
+@pytest.mark.parametrize("native, flag, policy", [
+    (True, None, "mixed_bfloat16"), (False, None, "float32"),
+    (True, "--nomixed_precision", "float32"), (False, "--mixed_precision", "mixed_bfloat16")])
+def test_train_picks_bfloat16_by_itself_where_the_cpu_has_it(tmp_path, capsys, monkeypatch,
+                                                             native, flag, policy):
+    """Mixed bfloat16 is the default on CPUs with native bfloat16 (and only
+    there); the flag overrides it either way; the global policy is restored
+    when the run ends (the networks took it when they were built)."""
+    import keras
+
+    import tfgan_suite as tg
+    from tfgan_suite import distribute
+    monkeypatch.setattr(distribute, "cpu_has_native_bfloat16", lambda *a: native)
+    model = tg.run("train", "--model=gan", "--dataset=toy:ring8", "--train_steps=2",
+                   "--batch_size=16", "--sample_every=0", "--latent_dim=3",
+                   f"--model_dir={tmp_path / 'run'}", *([flag] if flag else []))
+    captured = capsys.readouterr()
+    assert f"k=1, {policy})" in captured.out
+    assert (policy == "mixed_bfloat16" and not native) == ("emulates it" in captured.err)
+    computes = {layer.compute_dtype for layer in model.generator._flatten_layers()}
+    assert ("bfloat16" in computes) == (policy == "mixed_bfloat16")
+    assert keras.mixed_precision.global_policy().name == "float32"

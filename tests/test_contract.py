@@ -150,6 +150,28 @@ def test_model_honours_the_contract(name, tmp_path):
         assert report["float32_max_abs_diff"] < 1e-4, (sig.name, report)
 
 
+@pytest.mark.parametrize("name", registry.list_models())
+def test_model_trains_under_mixed_bfloat16(name):
+    """``train`` turns mixed bfloat16 on by itself on CPUs with native bfloat16,
+    so every model must train under it: finite losses, moved weights, float32
+    images out (the policy is reset after each test by conftest)."""
+    import keras
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    spec, source, run_data, model = _tiny(name)
+    k = spec.cls.batches_per_step(model.hparams)
+    ds = source.dataset(4, disc_steps=k, seed=0, fields=model.batch_fields)
+    g0 = _weights(model, model.generator_networks)
+    for phase in model.training_phases():
+        model.run_phase(phase, ds, verbose=0)
+    logs = model.fit(ds, steps_per_epoch=2, epochs=1, verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in logs.values()), logs
+    assert any(not np.array_equal(a, b)
+               for a, b in zip(g0, _weights(model, model.generator_networks)))
+    assert "bfloat16" in {layer.compute_dtype for layer in model.generator._flatten_layers()}
+    out = model.generate_from(model.sample_inputs(2, seed=5, data=run_data))
+    assert out.dtype == tf.float32 and np.all(np.isfinite(out))
+
+
 def test_every_model_declares_tiny_settings_it_reads():
     for spec in registry.specs():
         assert set(spec.tiny) <= set(spec.declarations), spec.name

@@ -39,6 +39,23 @@ def cpu_has_native_bfloat16(cpuinfo="/proc/cpuinfo"):
     return bool(flags_ & {"avx512_bf16", "amx_bf16"})
 
 
+def precision_policy(requested=None):
+    """The Keras dtype policy for ``--mixed_precision`` (None: automatic).
+
+    Automatic: ``mixed_bfloat16`` on a CPU-only machine whose CPU computes in
+    bfloat16 natively (there DCGAN trained 1.3-1.5x faster than in float32,
+    README *Results*), else ``float32`` (GPUs: not measured here, so float16
+    is only used when asked for). Asked for: ``mixed_float16`` with a GPU,
+    ``mixed_bfloat16`` without.
+    """
+    gpu = bool(tf.config.list_logical_devices("GPU"))
+    if requested is None:
+        requested = not gpu and cpu_has_native_bfloat16()
+    if not requested:
+        return "float32"
+    return "mixed_float16" if gpu else "mixed_bfloat16"
+
+
 def _tf_config():
     try:
         return json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")

@@ -559,8 +559,10 @@ def orthogonal_regularization(kernel, beta=1e-4):
 
 def truncate(w, w_average, psi):
     """The truncation trick in a latent space (StyleGAN: w' = w_avg + psi (w - w_avg)):
-    psi = 1 leaves w unchanged, psi = 0 gives the average."""
-    return psi * w + (1.0 - psi) * w_average  # exact at psi = 0 and psi = 1
+    psi = 1 leaves w unchanged, psi = 0 gives the average. ``psi`` is cast to
+    w's dtype (bfloat16 under mixed precision)."""
+    psi = ops.cast(psi, w.dtype)
+    return psi * w + (1.0 - psi) * ops.cast(w_average, w.dtype)  # exact at psi = 0 and 1
 
 
 @keras.saving.register_keras_serializable(package="tfgan_suite")

@@ -69,8 +69,8 @@ class ProGAN(GrowingGAN, WassersteinCritic):
         def critic(images, training=True):
             return self.discriminator((images, alpha), training=training)
 
-        gp = penalties.gradient_penalty(critic, real["images"], fake["images"],
-                                        seed=self.seed_generator)
-        drift = tf.reduce_mean(tf.square(real_output))
+        gp = tf.cast(penalties.gradient_penalty(critic, real["images"], fake["images"],
+                                                seed=self.seed_generator), tf.float32)
+        drift = tf.reduce_mean(tf.square(tf.cast(real_output, tf.float32)))  # mixed precision
         total = loss + self.hparams["gp_weight"] * gp + self.hparams["drift"] * drift
         return total, dict(logs, gradient_penalty=gp, drift=drift, alpha=alpha)

@@ -28,7 +28,7 @@ def mlp_generator(latent_dim, output_shape, hidden_units=(256, 512, 1024),
     x = spectral(norm, layers.Dense(math.prod(output_shape), name="out"))(x)
     activation = "tanh" if len(output_shape) == 3 else "linear"
     x = layers.Activation(activation, dtype="float32", name=activation)(x)
-    x = layers.Reshape(output_shape, name="reshape")(x)
+    x = layers.Reshape(output_shape, dtype="float32", name="reshape")(x)  # float32 out
     return keras.Model(z, x, name=name)
 
 

@@ -140,7 +140,7 @@ class ProGANGenerator(_Grown):
         out = self.to_rgb[self.stage](h)
         if self.stage > 0:
             out = lerp(upsample(self.to_rgb[self.stage - 1](previous)), out, alpha)
-        return out
+        return ops.cast(out, "float32")  # images stay float32 under mixed precision
 
 
 class ProGANDiscriminator(_Grown):

@@ -112,7 +112,8 @@ class StyleGANGenerator(_Grown):
         w1, w2 = self.map(z), self.map(z2)
         if training:  # track the average w (frozen calls drop the assignment)
             decay = self.w_avg_decay
-            self.w_avg.assign(decay * self.w_avg + (1.0 - decay) * ops.mean(w1, axis=0))
+            self.w_avg.assign(decay * self.w_avg + (1.0 - decay)  # float32 under mixed precision
+                              * ops.cast(ops.mean(w1, axis=0), self.w_avg.dtype))
         w_avg = ops.cast(self.w_avg, w1.dtype)
         w1, w2 = truncate(w1, w_avg, psi), truncate(w2, w_avg, psi)
         layer = ops.arange(self.num_layers)[None, :, None]
@@ -131,7 +132,7 @@ class StyleGANGenerator(_Grown):
         out = self.to_rgb[self.stage](x)
         if self.stage > 0:
             out = lerp(upsample(self.to_rgb[self.stage - 1](previous)), out, alpha)
-        return out
+        return ops.cast(out, "float32")  # images stay float32 under mixed precision
 
     def call(self, inputs, training=None):
         z, z2, crossover, psi, alpha = inputs
