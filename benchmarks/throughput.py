@@ -27,6 +27,9 @@ flags.DEFINE_integer("steps", 40, "Timed steps per measurement.")
 flags.DEFINE_integer("warmup", 5, "Untimed baseline steps after compilation.")
 flags.DEFINE_integer("repeats", 5, "Measurements per path and XLA setting.")
 flags.DEFINE_list("xla", ["false", "true"], "XLA settings to measure.")
+flags.DEFINE_list("mixed_precision", ["false"], "Suite precision settings to measure "
+                  "(true: mixed bfloat16 on CPU; the baseline loop stays float32, as the "
+                  "tutorials write it).")
 flags.DEFINE_list("update", ["alternating"], "Suite update schemes to measure: alternating "
                   "(against the two-pass loop) and/or simultaneous (against the TF DCGAN "
                   "tutorial's one-pass loop).")
@@ -45,10 +48,13 @@ def main(argv):
     hp = dict(g_filters=FLAGS.filters, d_filters=FLAGS.filters) if FLAGS.model == "dcgan" else {}
     images = FLAGS.steps * FLAGS.batch_size
     rows = []
-    settings = [(x.lower() == "true", u) for u in FLAGS.update for x in FLAGS.xla]
-    for xla, update in settings:
+    settings = [(x.lower() == "true", u, m.lower() == "true") for u in FLAGS.update
+                for x in FLAGS.xla for m in FLAGS.mixed_precision]
+    for xla, update, mixed in settings:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16" if mixed else "float32")
         suite = tg.build(FLAGS.model, source.shape, seed=0, jit_compile=xla, update=update,
                          **hp)
+        keras.mixed_precision.set_global_policy("float32")
         twin = tg.build(FLAGS.model, source.shape, seed=0, **hp)  # networks for the baseline
         twin.generator.set_weights(suite.generator.get_weights())
         twin.discriminator.set_weights(suite.discriminator.get_weights())
@@ -84,16 +90,18 @@ def main(argv):
         suite.fit(ds, steps_per_epoch=FLAGS.steps, epochs=FLAGS.repeats + 1, verbose=0,
                   shuffle=False, callbacks=[Alternate()])
         ratios = [s / p for s, p in zip(times["suite"], times["plain"])]
-        rows.append((xla, update, times, ratios))
+        rows.append((xla, update, mixed, times, ratios))
 
     print(f"\n{FLAGS.model} on {FLAGS.dataset} {source.shape}, batch {FLAGS.batch_size}, "
           f"{FLAGS.steps} steps x {FLAGS.repeats} repeats (images/s: median [min-max])")
-    print("| update | XLA | suite fit | plain loop | suite / plain (median of paired ratios) |")
-    print("|---|---|---|---|---|")
-    for xla, update, times, ratios in rows:
+    print("| update | XLA | suite precision | suite fit | plain loop (float32) | "
+          "suite / plain (median of paired ratios) |")
+    print("|---|---|---|---|---|---|")
+    for xla, update, mixed, times, ratios in rows:
         cell = {k: f"{statistics.median(v):.0f} [{min(v):.0f}-{max(v):.0f}]"
                 for k, v in times.items()}
-        print(f"| {update} | {'on' if xla else 'off'} | {cell['suite']} | {cell['plain']} | "
+        print(f"| {update} | {'on' if xla else 'off'} | "
+              f"{'mixed bfloat16' if mixed else 'float32'} | {cell['suite']} | {cell['plain']} | "
               f"{statistics.median(ratios):.3f} [{min(ratios):.3f}-{max(ratios):.3f}] |")
 
 
