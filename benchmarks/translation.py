@@ -33,6 +33,8 @@ flags.DEFINE_list("models", ["pix2pix", "cyclegan"], "Models.")
 flags.DEFINE_list("sizes", ["128", "256"], "Image sizes.")
 flags.DEFINE_integer("steps", 10, "Timed steps per measurement.")
 flags.DEFINE_integer("repeats", 2, "Alternating rounds per path.")
+flags.DEFINE_bool("mixed_precision", False, "Suite path in mixed bfloat16 (the plain loop "
+                  "stays float32).")
 flags.DEFINE_string("worker", None, "Internal: model,size,path to run in this process.")
 FLAGS = flags.FLAGS
 
@@ -90,16 +92,17 @@ def worker(spec):
     import tensorflow as tf
 
     import tfgan_suite as tg
+    import keras
     name, size, path = spec.split(",")
     size = int(size)
+    if path == "suite" and FLAGS.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
     model = tg.build(name, (size, size, 3), seed=0)
     rng = np.random.default_rng(0)
     a = tf.constant(rng.uniform(-1, 1, (1, size, size, 3)).astype("float32"))
     b = tf.constant(rng.uniform(-1, 1, (1, size, size, 3)).astype("float32"))
     times = []
     if path == "suite":
-        import keras
-
         class Clock(keras.callbacks.Callback):
             def on_train_batch_end(self, batch, logs=None):
                 float(logs["g_loss"])  # wait for the step
@@ -137,7 +140,8 @@ def main(argv):
                 for path in ("suite", "plain"):
                     out = subprocess.run(
                         [sys.executable, __file__, f"--worker={name},{size},{path}",
-                         f"--steps={FLAGS.steps}"], capture_output=True, text=True, env=env,
+                         f"--steps={FLAGS.steps}",
+                         f"--{'' if FLAGS.mixed_precision else 'no'}mixed_precision"], capture_output=True, text=True, env=env,
                         check=True).stdout.strip().splitlines()[-1]
                     runs[path].append(json.loads(out))
             s = statistics.median(r["steps_per_s"] for r in runs["suite"])
