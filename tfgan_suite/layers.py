@@ -281,8 +281,11 @@ class VirtualBatchNormalization(keras.layers.Layer):
             aggregation="mean")
 
     def _normalise(self, x, mean, mean_square):
+        # float32 throughout: under mixed precision Keras hands the layer its
+        # variables cast to the compute dtype (bfloat16)
         var = ops.maximum(mean_square - ops.square(mean), 0.0)
-        return (x - mean) * ops.rsqrt(var + self.epsilon) * self.gamma + self.beta
+        return ((x - mean) * ops.rsqrt(var + self.epsilon) * ops.cast(self.gamma, "float32")
+                + ops.cast(self.beta, "float32"))
 
     def call(self, x, training=False):
         x32 = ops.cast(x, "float32")
@@ -304,8 +307,10 @@ class VirtualBatchNormalization(keras.layers.Layer):
                                        (1 - w) * ref_sq + w * own_sq[r:])
             out = ops.concatenate([out_ref, out_rest], axis=0)
         else:
-            out = self._normalise(x32, (1 - w) * self.reference_mean + w * own_mean,
-                                  (1 - w) * self.reference_mean_square + w * own_sq)
+            ref_mean = ops.cast(self.reference_mean, "float32")
+            ref_sq = ops.cast(self.reference_mean_square, "float32")
+            out = self._normalise(x32, (1 - w) * ref_mean + w * own_mean,
+                                  (1 - w) * ref_sq + w * own_sq)
         return ops.cast(out, x.dtype)
 
     def compute_output_shape(self, input_shape):
