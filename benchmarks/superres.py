@@ -33,6 +33,8 @@ flags.DEFINE_integer("steps", 10, "Timed training steps per measurement.")
 flags.DEFINE_integer("repeats", 3, "Measurements per path.")
 flags.DEFINE_integer("num_blocks", 16, "Speed: generator blocks (16: the paper's).")
 flags.DEFINE_integer("batch_size", 16, "Speed: batch of 96x96 crops.")
+flags.DEFINE_boolean("mixed_precision", False, "Speed: the suite trains in mixed bfloat16 "
+                     "(the baseline loop stays float32, as a tutorial writes it).")
 FLAGS = flags.FLAGS
 
 
@@ -91,10 +93,14 @@ def speed():
     import tfgan_suite as tg
     from tfgan_suite import data, exporter
     source = data.load("bundled:photos", view="superres", scale=4, image_size=96)
+    keras.mixed_precision.set_global_policy(
+        "mixed_bfloat16" if FLAGS.mixed_precision else "float32")
     model = tg.build("srresnet", data=source, seed=0, num_blocks=FLAGS.num_blocks)
+    keras.mixed_precision.set_global_policy("float32")
     ds = source.dataset(FLAGS.batch_size, seed=0, fields=model.batch_fields)
-    # the baseline: a copy of the same generator, a tf.function with one tape
-    generator = keras.models.clone_model(model.generator)
+    # the baseline: the same generator in float32, a tf.function with one tape
+    generator = tg.build("srresnet", data=source, seed=0,
+                         num_blocks=FLAGS.num_blocks).generator
     generator.set_weights(model.generator.get_weights())
     optimizer = keras.optimizers.Adam(1e-4, beta_1=0.9)
     optimizer.build(generator.trainable_variables)
@@ -121,11 +127,17 @@ def speed():
         float(plain_step(*next(iterator)))
         plain.append((FLAGS.steps + 1) / (time.time() - t))
     s, p = statistics.median(suite), statistics.median(plain)
+    precision = "mixed bfloat16" if FLAGS.mixed_precision else "float32"
     print(f"training, SRResNet {FLAGS.num_blocks} blocks, batch {FLAGS.batch_size} of 96x96 "
-          f"crops: suite fit {s:.3f} steps/s, plain tf.function loop {p:.3f} steps/s, "
+          f"crops: suite fit ({precision}) {s:.3f} steps/s, plain tf.function loop {p:.3f} steps/s, "
           f"ratio {s / p:.2f} (median of {FLAGS.repeats})")
 
-    # inference: megapixels of output per second on a 256x256 LR image (1024x1024 out)
+    # inference: megapixels of output per second on a 256x256 LR image (1024x1024 out),
+    # in float32 as exported (export loads a run in float32; TFLite has no bfloat16 ops)
+    if FLAGS.mixed_precision:
+        trained = model.generator.get_weights()
+        model = tg.build("srresnet", data=source, seed=0, num_blocks=FLAGS.num_blocks)
+        model.generator.set_weights(trained)
     import tempfile
     image = np.random.default_rng(0).uniform(-1, 1, (256, 256, 3)).astype(np.float32)
     out_mp = (256 * 4) ** 2 / 1e6
