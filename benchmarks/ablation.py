@@ -170,7 +170,7 @@ def run_mnist(trick, seed):
     import keras
 
     import tfgan_suite as tg
-    from tfgan_suite import data
+    from tfgan_suite import data, distribute
     from tfgan_suite.metrics import evaluation
     keras.utils.set_random_seed(seed)
     source = data.load("bundled:mnist")
@@ -179,11 +179,9 @@ def run_mnist(trick, seed):
         overrides.update(minibatch_kernels=100, minibatch_kernel_dim=5)  # the paper's
     if trick == "instance_noise":
         overrides.update(instance_noise=0.2)
-    keras.mixed_precision.set_global_policy(
-        "mixed_bfloat16" if FLAGS.mixed_precision else "float32")
-    model = tg.build("dcgan", data=source, seed=seed, g_filters=FLAGS.mnist_filters,
-                     d_filters=FLAGS.mnist_filters, **overrides)
-    keras.mixed_precision.set_global_policy("float32")
+    with distribute.built_in("mixed_bfloat16" if FLAGS.mixed_precision else "float32"):
+        model = tg.build("dcgan", data=source, seed=seed, g_filters=FLAGS.mnist_filters,
+                         d_filters=FLAGS.mnist_filters, **overrides)
     model.run_steps = FLAGS.mnist_steps
     ds = source.dataset(64, seed=seed)
     model.fit(ds, steps_per_epoch=20, epochs=1, verbose=0, shuffle=False)

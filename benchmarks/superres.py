@@ -91,12 +91,10 @@ def speed():
     import tensorflow as tf
 
     import tfgan_suite as tg
-    from tfgan_suite import data, exporter
+    from tfgan_suite import data, distribute, exporter
     source = data.load("bundled:photos", view="superres", scale=4, image_size=96)
-    keras.mixed_precision.set_global_policy(
-        "mixed_bfloat16" if FLAGS.mixed_precision else "float32")
-    model = tg.build("srresnet", data=source, seed=0, num_blocks=FLAGS.num_blocks)
-    keras.mixed_precision.set_global_policy("float32")
+    with distribute.built_in("mixed_bfloat16" if FLAGS.mixed_precision else "float32"):
+        model = tg.build("srresnet", data=source, seed=0, num_blocks=FLAGS.num_blocks)
     ds = source.dataset(FLAGS.batch_size, seed=0, fields=model.batch_fields)
     # the baseline: the same generator in float32, a tf.function with one tape
     generator = tg.build("srresnet", data=source, seed=0,

@@ -41,7 +41,7 @@ def main(argv):
     import keras
 
     import tfgan_suite as tg
-    from tfgan_suite import data
+    from tfgan_suite import data, distribute
 
     source = data.load(FLAGS.dataset)
     ds = source.dataset(FLAGS.batch_size, seed=0, with_labels=False)
@@ -51,10 +51,9 @@ def main(argv):
     settings = [(x.lower() == "true", u, m.lower() == "true") for u in FLAGS.update
                 for x in FLAGS.xla for m in FLAGS.mixed_precision]
     for xla, update, mixed in settings:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16" if mixed else "float32")
-        suite = tg.build(FLAGS.model, source.shape, seed=0, jit_compile=xla, update=update,
-                         **hp)
-        keras.mixed_precision.set_global_policy("float32")
+        with distribute.built_in("mixed_bfloat16" if mixed else "float32"):
+            suite = tg.build(FLAGS.model, source.shape, seed=0, jit_compile=xla,
+                             update=update, **hp)
         twin = tg.build(FLAGS.model, source.shape, seed=0, **hp)  # networks for the baseline
         twin.generator.set_weights(suite.generator.get_weights())
         twin.discriminator.set_weights(suite.discriminator.get_weights())

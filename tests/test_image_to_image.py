@@ -133,6 +133,33 @@ def test_simgan_pretraining_moves_only_the_network_of_its_phase():
     assert model.training_phases() == []  # done: not run again (it is checkpointed)
 
 
+def _same_steps_on_one_and_two_replicas(make, nets, tensors, steps=1):
+    """``make(strategy)`` on one device and on 2 mirrored logical CPUs, the second
+    given the first's weights; ``steps`` training steps of each on the global
+    batch ``tensors``, whose logs and ``nets`` weights must agree after each
+    step, and which must move the one-device weights. Returns (one, two, logs)."""
+    from conftest import step_on_one_and_two_replicas
+
+    from tfgan_suite import distribute
+    one = make(tf.distribute.OneDeviceStrategy("/cpu:0"))
+    two = make(distribute.make_strategy("mirrored", cpu_replicas=2))
+    for net in nets:
+        getattr(two, net).set_weights(getattr(one, net).get_weights())
+    before = [w.copy() for net in nets for w in getattr(one, net).get_weights()]
+    for _ in range(steps):
+        logs = step_on_one_and_two_replicas(one, two, tensors, nets, weight_atol=1e-5)
+    after = [w for net in nets for w in getattr(one, net).get_weights()]
+    assert any(not np.allclose(x, y) for x, y in zip(before, after))
+    return one, two, logs
+
+
+def _assert_pool_is_global(one_pool, two_pool):
+    """Both replicas hold the pool that one device holds."""
+    copies = [v.numpy() for v in two_pool.images.values]
+    np.testing.assert_allclose(copies[0], copies[1])
+    np.testing.assert_allclose(copies[0], one_pool.images.numpy(), atol=1e-5)
+
+
 def test_cyclegan_step_on_two_replicas_equals_one_device_step_with_its_image_pools():
     """Both generators and both discriminators, the cycle and identity terms
     and the image pools: one step on 2 mirrored logical CPUs moves every weight
@@ -140,29 +167,16 @@ def test_cyclegan_step_on_two_replicas_equals_one_device_step_with_its_image_poo
     images, so the first two fakes fill them and the last two go through the
     swap rule; the pools are global (the same on every replica and on one
     device). Instance norm is per image."""
-    from conftest import step_on_one_and_two_replicas
-
-    from tfgan_suite import distribute
-    a, b = _pair_batch(4, 16, 1)
-    nets = ("generator", "generator_b2a", "discriminator", "discriminator_a")
-
     def make(strategy):
         with strategy.scope():
             return tg.build("cyclegan", (16, 16, 1), seed=0, g_filters=4, d_filters=4,
                             resnet_blocks=1, pool_size=2, receptive_field="16")
-    one = make(tf.distribute.OneDeviceStrategy("/cpu:0"))
-    two = make(distribute.make_strategy("mirrored", cpu_replicas=2))
-    for net in nets:
-        getattr(two, net).set_weights(getattr(one, net).get_weights())
-    before = [w.copy() for net in nets for w in getattr(one, net).get_weights()]
-    logs = step_on_one_and_two_replicas(one, two, (a, b), nets, weight_atol=1e-5)
-    after = [w for net in nets for w in getattr(one, net).get_weights()]
-    assert any(not np.allclose(x, y) for x, y in zip(before, after))
+    one, two, logs = _same_steps_on_one_and_two_replicas(
+        make, ("generator", "generator_b2a", "discriminator", "discriminator_a"),
+        _pair_batch(4, 16, 1))
     assert logs["cycle_loss"][0] > 0 and logs["identity_loss"][0] > 0
     for name in ("pool_a", "pool_b"):
-        copies = [v.numpy() for v in getattr(two, name).images.values]
-        np.testing.assert_allclose(copies[0], copies[1])
-        np.testing.assert_allclose(copies[0], getattr(one, name).images.numpy(), atol=1e-5)
+        _assert_pool_is_global(getattr(one, name), getattr(two, name))
 
 
 @pytest.mark.parametrize("norms", [("instance", "instance"), ("batch", "sync_batch")])
@@ -173,30 +187,20 @@ def test_pix2pix_step_on_two_replicas_equals_one_device_step(norms):
     BatchNorm over the global batch needs ``sync_batch`` on the replicas, which
     must then match plain ``batch`` on one device. The decoder's dropout is a
     random draw per device, so its rate is set to 0 here."""
-    from conftest import step_on_one_and_two_replicas
-
-    from tfgan_suite import distribute
     from tfgan_suite.networks.norm import InferenceDropout, _walk
-    a, b = _pair_batch(2, 16, 1)
-    nets = ("generator", "discriminator")
 
-    def make(strategy, norm):
+    def make(strategy):  # norms[0] on one device, norms[1] on 2 replicas
         with strategy.scope():
             model = tg.build("pix2pix", (16, 16, 1), seed=0, g_filters=4, d_filters=4,
-                             g_norm=norm, receptive_field="16")
+                             g_norm=norms[strategy.num_replicas_in_sync - 1],
+                             receptive_field="16")
         dropouts = [x for x in _walk(model.generator, set()) if isinstance(x, InferenceDropout)]
         assert dropouts
         for layer in dropouts:
             layer.rate = 0.0
         return model
-    one = make(tf.distribute.OneDeviceStrategy("/cpu:0"), norms[0])
-    two = make(distribute.make_strategy("mirrored", cpu_replicas=2), norms[1])
-    for net in nets:
-        getattr(two, net).set_weights(getattr(one, net).get_weights())
-    before = [w.copy() for net in nets for w in getattr(one, net).get_weights()]
-    logs = step_on_one_and_two_replicas(one, two, (a, b), nets, weight_atol=1e-5)
-    after = [w for net in nets for w in getattr(one, net).get_weights()]
-    assert any(not np.allclose(x, y) for x, y in zip(before, after))
+    _, _, logs = _same_steps_on_one_and_two_replicas(make, ("generator", "discriminator"),
+                                                     _pair_batch(2, 16, 1))
     assert logs["g_l1"][0] > 0 and logs["d_loss"][0] > 0
 
 
@@ -206,28 +210,17 @@ def test_simgan_steps_on_two_replicas_equal_one_device_steps_with_its_history():
     device does with the same global batch of 4. The buffer holds 4 images:
     the first step fills it, the second shows D half current, half stored
     images and stores the new ones in random slots."""
-    from conftest import step_on_one_and_two_replicas
-
-    from tfgan_suite import distribute
-    a, b = _pair_batch(4, 16, 1)
-    nets = ("generator", "discriminator")
-
     def make(strategy):
         with strategy.scope():
-            return tg.build("simgan", (16, 16, 1), seed=0, g_filters=4, refiner_blocks=1,
-                            refiner_steps=1, pool_size=4, refiner_pretrain_steps=0,
-                            disc_pretrain_steps=0)
-    one = make(tf.distribute.OneDeviceStrategy("/cpu:0"))
-    two = make(distribute.make_strategy("mirrored", cpu_replicas=2))
-    assert one.training_phases() == []
-    for net in nets:
-        getattr(two, net).set_weights(getattr(one, net).get_weights())
-    for _ in range(2):
-        logs = step_on_one_and_two_replicas(one, two, (a, b), nets, weight_atol=1e-5)
+            model = tg.build("simgan", (16, 16, 1), seed=0, g_filters=4, refiner_blocks=1,
+                             refiner_steps=1, pool_size=4, refiner_pretrain_steps=0,
+                             disc_pretrain_steps=0)
+        assert model.training_phases() == []
+        return model
+    one, two, logs = _same_steps_on_one_and_two_replicas(
+        make, ("generator", "discriminator"), _pair_batch(4, 16, 1), steps=2)
     assert logs["d_loss"][0] > 0
-    copies = [v.numpy() for v in two.pool.images.values]
-    np.testing.assert_allclose(copies[0], copies[1])
-    np.testing.assert_allclose(copies[0], one.pool.images.numpy(), atol=1e-5)
+    _assert_pool_is_global(one.pool, two.pool)
     assert int(one.pool.count.numpy()) == 4
 
 

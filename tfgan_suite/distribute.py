@@ -1,4 +1,5 @@
 """Choosing a tf.distribute strategy from ``--strategy`` and ``--cpu_replicas``."""
+import contextlib
 import json
 import os
 
@@ -54,6 +55,19 @@ def precision_policy(requested=None):
     if not requested:
         return "float32"
     return "mixed_float16" if gpu else "mixed_bfloat16"
+
+
+@contextlib.contextmanager
+def built_in(policy):
+    """Networks built inside take the Keras dtype ``policy`` (e.g. from
+    ``precision_policy``); the previous global policy comes back after."""
+    import keras
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def _tf_config():
