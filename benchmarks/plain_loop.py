@@ -62,3 +62,44 @@ def tutorial_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla):
         return d_loss, g_loss
 
     return step
+
+
+def wgan_gp_loop(generator, discriminator, latent_dim, batch, lr, beta1, beta2, disc_steps,
+                 gp_weight, xla):
+    """WGAN-GP as a tutorial writes it (Gulrajani et al. 2017, Algorithm 1):
+    ``disc_steps`` critic updates, each on its slice of the element's real
+    images with the gradient penalty from an inner tape, then one G update."""
+    import keras
+    import tensorflow as tf
+    g_opt = keras.optimizers.Adam(lr, beta_1=beta1, beta_2=beta2)
+    d_opt = keras.optimizers.Adam(lr, beta_1=beta1, beta_2=beta2)
+    g_opt.build(generator.trainable_variables)
+    d_opt.build(discriminator.trainable_variables)
+
+    @tf.function(jit_compile=xla)
+    def step(real):
+        for i in range(disc_steps):
+            x = real[i * batch:(i + 1) * batch]
+            z = tf.random.normal((batch, latent_dim))
+            with tf.GradientTape() as tape:
+                fake = generator(z, training=True)
+                eps = tf.random.uniform((batch, 1, 1, 1))
+                mixed = eps * x + (1.0 - eps) * fake
+                with tf.GradientTape() as inner:
+                    inner.watch(mixed)
+                    mixed_out = discriminator(mixed, training=True)
+                grad = inner.gradient(mixed_out, mixed)
+                norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=[1, 2, 3]) + 1e-12)
+                d_loss = (tf.reduce_mean(discriminator(fake, training=True))
+                          - tf.reduce_mean(discriminator(x, training=True))
+                          + gp_weight * tf.reduce_mean(tf.square(norm - 1.0)))
+            grads = tape.gradient(d_loss, discriminator.trainable_variables)
+            d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        z = tf.random.normal((batch, latent_dim))
+        with tf.GradientTape() as tape:
+            g_loss = -tf.reduce_mean(discriminator(generator(z, training=True), training=True))
+        grads = tape.gradient(g_loss, generator.trainable_variables)
+        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        return d_loss, g_loss
+
+    return step

@@ -15,11 +15,12 @@ suite / baseline, with and without XLA. Nothing here asserts a time.
 import statistics
 import time
 
-from plain_loop import plain_loop, tutorial_loop
+from plain_loop import plain_loop, tutorial_loop, wgan_gp_loop
 
 from absl import app, flags
 
-flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan or dcgan).")
+flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan or wgan_gp; wgan_gp "
+                    "against a plain loop with its 5 critic steps and gradient penalty).")
 flags.DEFINE_string("dataset", "bundled:mnist", "Dataset spec.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_integer("filters", 64, "g_filters = d_filters (dcgan).")
@@ -44,8 +45,8 @@ def main(argv):
     from tfgan_suite import data, distribute
 
     source = data.load(FLAGS.dataset)
-    ds = source.dataset(FLAGS.batch_size, seed=0, with_labels=False)
-    hp = dict(g_filters=FLAGS.filters, d_filters=FLAGS.filters) if FLAGS.model == "dcgan" else {}
+    hp = (dict(g_filters=FLAGS.filters, d_filters=FLAGS.filters)
+          if FLAGS.model in ("dcgan", "wgan_gp") else {})
     images = FLAGS.steps * FLAGS.batch_size
     rows = []
     settings = [(x.lower() == "true", u, m.lower() == "true") for u in FLAGS.update
@@ -57,10 +58,17 @@ def main(argv):
         twin = tg.build(FLAGS.model, source.shape, seed=0, **hp)  # networks for the baseline
         twin.generator.set_weights(suite.generator.get_weights())
         twin.discriminator.set_weights(suite.discriminator.get_weights())
-        loop = tutorial_loop if update == "simultaneous" else plain_loop
-        step = loop(twin.generator, twin.discriminator, suite.latent_dim,
-                          FLAGS.batch_size, suite.hparams["g_learning_rate"],
-                          suite.hparams["beta1"], xla)
+        hps = suite.hparams
+        ds = source.dataset(FLAGS.batch_size, disc_steps=hps["disc_steps"], seed=0,
+                            with_labels=False)
+        if FLAGS.model == "wgan_gp":
+            step = wgan_gp_loop(twin.generator, twin.discriminator, suite.latent_dim,
+                                FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
+                                hps["beta2"], hps["disc_steps"], hps["gp_weight"], xla)
+        else:
+            loop = tutorial_loop if update == "simultaneous" else plain_loop
+            step = loop(twin.generator, twin.discriminator, suite.latent_dim,
+                        FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"], xla)
         it = iter(ds)
 
         def run_plain(n):

@@ -215,6 +215,23 @@ def test_sgan_classifier_learns_labelled_examples():
     assert np.mean(out["labels"].numpy() == labels.numpy()) > 0.9
 
 
+def test_sgan_weight_norm_discriminator_starts_from_the_data():
+    """--d_weight_norm: warm_start standardises D's first layer on the first
+    500 training examples (the semi-supervised GAN's initialisation)."""
+    from tfgan_suite.layers import WeightNormDense, _all_layers
+    source = _source(num=600, classes=3)
+    model = _build("sgan", source, architecture="mlp", d_hidden_units=(8, 6),
+                   g_hidden_units=(8,), d_weight_norm=True)
+    dense = [l for l in _all_layers(model.discriminator) if isinstance(l, WeightNormDense)]
+    assert len(dense) == 3  # two hidden layers and the class head
+    model.warm_start(source)
+    images = next(iter(source.dataset(500, shuffle=False, fields=("images",))))
+    flat = tf.reshape(images, (500, -1))
+    pre = (flat @ dense[0].effective_kernel() + dense[0].bias).numpy()
+    np.testing.assert_allclose(pre.mean(0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(pre.std(0), 1.0, rtol=1e-3)
+
+
 # ---------------------------------------------------------------- distribution
 @pytest.mark.parametrize("name", ["cgan", "acgan", "infogan", "sgan"])
 def test_two_replicas_step_equals_one_device_step(name):

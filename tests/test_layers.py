@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from tfgan_suite.layers import MinibatchDiscrimination, MinibatchStdDev, WeightNormDense
+from tfgan_suite.layers import (MinibatchDiscrimination, MinibatchStdDev, WeightNormDense,
+                                initialize_weight_norm)
 
 
 def test_minibatch_stddev_appends_the_batch_spread():
@@ -58,6 +59,48 @@ def test_weight_norm_dense_is_g_times_the_unit_direction():
     assert np.abs(tape.gradient(y, fixed.kernel).numpy()).sum() > 0
     np.testing.assert_allclose(np.linalg.norm(fixed.effective_kernel().numpy(), axis=0), 1.0,
                                rtol=1e-5)
+
+
+def test_weight_norm_data_dependent_init_standardises_each_layer_in_turn():
+    import keras
+    rng = np.random.default_rng(3)
+    # Inputs far from standardised (offset 5, spread 3): a plain unit-length
+    # direction passes both through.
+    x = (5.0 + 3.0 * rng.normal(size=(200, 6))).astype("float32")
+    inp = keras.Input((6,))
+    h = WeightNormDense(8, train_scale=False, name="a")(inp)
+    h = keras.layers.ReLU()(h)
+    keras.layers.GaussianNoise(1.0)(h)  # a branch not on the path: ignored
+    out = WeightNormDense(3, name="b")(h)
+    inner = keras.Model(inp, out)
+    outer_in = keras.Input((6,))
+    model = keras.Model(outer_in, inner(outer_in))  # nested: the layers are found inside
+    a_out = keras.Model(inner.input, inner.get_layer("a").output)
+    before = a_out(x).numpy()
+    assert abs(before.mean(0)).max() > 0.5  # not standardised by construction
+    assert initialize_weight_norm(model, x) == 2
+    first = a_out(x).numpy()
+    np.testing.assert_allclose(first.mean(0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(first.std(0), 1.0, rtol=1e-3)
+    # The second layer was standardised on what the *initialised* first passes on.
+    second = model(x, training=False).numpy()
+    np.testing.assert_allclose(second.mean(0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(second.std(0), 1.0, rtol=1e-3)
+    # Only g and b changed: the directions are the random ones.
+    np.testing.assert_allclose(np.linalg.norm(inner.get_layer("a").effective_kernel().numpy(),
+                                              axis=0), 1.0 / before.std(0), rtol=1e-3)
+    # Noise layers are on while initialising (the paper's code): the noisy
+    # statistics are wider, so the noise-free outputs come out narrower than 1.
+    noisy_in = keras.Input((6,))
+    noisy = keras.Model(noisy_in, WeightNormDense(4, name="c")(
+        keras.layers.GaussianNoise(0.9, seed=1)(noisy_in)))
+    unit = x / 3.0  # spread 1: the noise nearly doubles the variance
+    initialize_weight_norm(noisy, unit)
+    assert noisy(unit, training=False).numpy().std(0).max() < 0.85
+    # Later calls are ordinary ones.
+    g = inner.get_layer("b").g.numpy().copy()
+    model(x[:7] * 2.0, training=False)
+    np.testing.assert_array_equal(inner.get_layer("b").g.numpy(), g)
 
 
 @pytest.mark.parametrize("layer", [MinibatchStdDev(), MinibatchDiscrimination(2, 3),

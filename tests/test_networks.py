@@ -5,7 +5,7 @@ import pytest
 
 from tfgan_suite.errors import ConfigError
 from tfgan_suite.networks.dcgan import dcgan_discriminator, dcgan_generator
-from tfgan_suite.networks.mlp import mlp_discriminator
+from tfgan_suite.networks.mlp import mlp_discriminator, mlp_generator
 
 
 def test_dcgan_fully_connected_layers_follow_infogans_plan():
@@ -35,9 +35,22 @@ def test_mlp_discriminator_noise_only_while_training():
     assert not d.get_layer("dense_0").g.trainable and d.get_layer("logit").g.trainable
 
 
+def test_mlp_generator_weight_normalised_output_has_a_trained_length_per_pixel():
+    from tfgan_suite.layers import WeightNormDense
+    g = mlp_generator(6, (4, 4, 1), (8,), weight_norm_output=True)
+    out = g.get_layer("out")
+    assert isinstance(out, WeightNormDense) and out.g.trainable and out.g.shape == (16,)
+    # The output unit's weight vector has length g whatever v's scale.
+    out.kernel.assign(out.kernel * 5.0)
+    np.testing.assert_allclose(np.linalg.norm(out.effective_kernel().numpy(), axis=0),
+                               out.g.numpy(), rtol=1e-5)
+    assert g.output.shape[1:] == (4, 4, 1)
+    assert not isinstance(mlp_generator(6, (4, 4, 1), (8,)).get_layer("out"), WeightNormDense)
+
+
 @pytest.mark.parametrize("flags,architecture", [
     (dict(d_fc_units=16), "mlp"), (dict(d_weight_norm=True), "dcgan"),
-    (dict(d_hidden_noise=0.5), "dcgan")])
+    (dict(d_hidden_noise=0.5), "dcgan"), (dict(g_weight_norm=True), "dcgan")])
 def test_builder_options_of_the_other_architecture_are_refused(flags, architecture):
     from tfgan_suite import registry
     with pytest.raises(ConfigError, match=next(iter(flags))):

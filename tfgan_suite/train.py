@@ -350,7 +350,7 @@ def _train(spec, model_dir, lock):
     if restored:
         print(f"Resuming {restored} at step {model.step}", flush=True)
     else:
-        model.warm_start()  # e.g. SRGAN's generator from an SRResNet run (--init_from)
+        model.warm_start(source)  # e.g. SRGAN's G from an SRResNet run (--init_from)
     startup.mark("model")
     # --- files of the run: written once the model and its data are built ------
     if chief:

@@ -159,7 +159,16 @@ class DataSource:
         if self.labeled is None:
             return self.examples()
         keep = tf.constant(self.labels >= 0)  # the masked labels of with_labeled_subset
-        return self.examples().enumerate().filter(lambda i, e: keep[i]).map(lambda i, e: e)
+
+        def kept(i, example):
+            del example
+            return keep[i]
+
+        def drop_index(i, example):
+            del i
+            return example
+
+        return self.examples().enumerate().filter(kept).map(drop_index)
 
     def with_labeled_subset(self, num_labeled, seed):
         """This source keeping ``num_labeled`` labels, balanced over the classes

@@ -188,9 +188,10 @@ class GANModel(keras.Model):
         super-resolution view and its scale); {} reads it as the spec says."""
         return {}
 
-    def warm_start(self):
+    def warm_start(self, source=None):
         """Initialise a fresh run from elsewhere (e.g. SRGAN from an SRResNet run:
-        ``--init_from``); called by ``train`` when no checkpoint was restored."""
+        ``--init_from``) or from the training data ``source`` (data-dependent
+        initialisation); called by ``train`` when no checkpoint was restored."""
 
     @classmethod
     def data_defaults(cls, data_kind):

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan_suite import augment, networks, penalties, tricks
+from tfgan_suite import augment, layers, networks, penalties, tricks
 from tfgan_suite.distribute import draw_for_global_batch
 from tfgan_suite.errors import ConfigError
 from tfgan_suite.hparams import D_FILTERS, DISC_STEPS, G_FILTERS, HParam
@@ -42,6 +42,10 @@ def feature_extractor(discriminator, layer):
     names = [l.name for l in discriminator.layers]
     raise ConfigError(f"--feature_matching={layer}: the discriminator has no layer of "
                       f"that name (its layers: {', '.join(names)})")
+
+# Examples for the data-dependent initialisation of weight-normalised layers
+# (the semi-supervised GAN's code uses 500).
+WEIGHT_NORM_INIT_SIZE = 500
 
 NOISE_HPARAMS = (
     HParam("latent_dim", 100, "Dimension of the noise z.", "int", lower=1),
@@ -67,7 +71,10 @@ NETWORK_HPARAMS = (
            "tanh, ...).", "str"),
     HParam("d_dropout", 0.0, "mlp: dropout rate in the discriminator.", lower=0.0),
     HParam("d_weight_norm", False, "mlp: weight normalisation (Salimans & Kingma 2016) of "
-           "every discriminator layer, heads included.", "bool"),
+           "every discriminator layer, heads included, initialised from the data (the first 500 "
+           "training examples, as the semi-supervised GAN's code does).", "bool"),
+    HParam("g_weight_norm", False, "mlp: weight normalisation of the generator's output "
+           "layer (the semi-supervised GAN's MNIST generator).", "bool"),
     HParam("d_input_noise", 0.0, "mlp: standard deviation of Gaussian noise added to the "
            "discriminator's input while training (semi-supervised GAN: 0.3).", lower=0.0),
     HParam("d_hidden_noise", 0.0, "mlp: standard deviation of Gaussian noise added to each "
@@ -179,7 +186,8 @@ class NoiseToImageGAN(GANModel):
             raise ConfigError(f"--update=simultaneous takes both gradients from one pass, so "
                               f"it needs --disc_steps=1 (got {hp['disc_steps']})")
         if hp["architecture"] != "mlp":
-            for flag in ("d_weight_norm", "d_input_noise", "d_hidden_noise", "d_dropout"):
+            for flag in ("d_weight_norm", "g_weight_norm", "d_input_noise", "d_hidden_noise",
+                         "d_dropout"):
                 if hp.get(flag):
                     raise ConfigError(f"--{flag} is an option of the mlp discriminator; "
                                       f"--architecture={hp['architecture']} does not use it")
@@ -255,6 +263,24 @@ class NoiseToImageGAN(GANModel):
             drawn = self.sample_inputs(hp["vbn_reference_size"], seed=self.init_seed + 7919)
             self.vbn_reference = {k: tf.Variable(v, trainable=False, name=f"vbn_reference_{k}")
                                   for k, v in drawn.items()}
+
+    def warm_start(self, source=None):
+        """With ``--d_weight_norm``, D's weight-normalised layers start from the
+        data-dependent initialisation on the first ``WEIGHT_NORM_INIT_SIZE``
+        training examples (in file order, so every worker computes the same)."""
+        super().warm_start(source)
+        if not self.hparams.get("d_weight_norm") or source is None:
+            return
+        fields = ("images", "labels") if self.needs_labels else ("images",)
+        dataset = source.dataset(WEIGHT_NORM_INIT_SIZE, shuffle=False, repeat=False,
+                                 fields=fields)
+        batch = next(iter(dataset))
+        examples = dict(zip(fields, batch if isinstance(batch, (tuple, list)) else (batch,)))
+        count = layers.initialize_weight_norm(self.discriminator,
+                                              self.discriminator_input(examples))
+        if count:
+            print(f"Initialised {count} weight-normalised layers of the discriminator from "
+                  f"{WEIGHT_NORM_INIT_SIZE} training examples", flush=True)
 
     def extra_checkpoint_items(self):
         items = dict(super().extra_checkpoint_items())

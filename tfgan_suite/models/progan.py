@@ -35,7 +35,8 @@ FMAP_HPARAMS = (
 #: The network flags of the DCGAN / MLP builders, which the growing networks and BigGAN ignore.
 FIXED_NETWORK_FLAGS = ("architecture", "g_norm", "d_norm", "virtual_batch_norm",
                        "minibatch_stddev", "minibatch_discrimination", "g_fc_units",
-                       "d_fc_units", "d_weight_norm", "d_input_noise", "d_hidden_noise")
+                       "d_fc_units", "d_weight_norm", "g_weight_norm", "d_input_noise",
+                       "d_hidden_noise")
 
 
 @register("progan", default_dataset="bundled:fashion_mnist",

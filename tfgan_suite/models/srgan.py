@@ -80,7 +80,7 @@ class SRGAN(SuperResolutionGAN):
         phi = self._content_features
         return mse(phi(hr, training=False), phi(sr, training=False))
 
-    def warm_start(self):
+    def warm_start(self, source=None):
         source = self.hparams["init_from"]
         if not source:
             return

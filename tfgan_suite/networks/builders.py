@@ -29,7 +29,8 @@ def generator(hp, input_dim, data_shape, name="generator"):
         return dcgan_generator(input_dim, data_shape, hp["g_filters"], hp["kernel_size"],
                                fc_units=hp.get("g_fc_units", 0), **common)
     return mlp_generator(input_dim, data_shape, hp["g_hidden_units"],
-                         activation=hp["g_activation"], **common)
+                         activation=hp["g_activation"],
+                         weight_norm_output=hp.get("g_weight_norm", False), **common)
 
 
 def discriminator(hp, data_shape, name="discriminator"):

@@ -9,12 +9,16 @@ from tfgan_suite.networks.norm import _check_norm, has_norm, normalization, spec
 
 
 def mlp_generator(latent_dim, output_shape, hidden_units=(256, 512, 1024),
-                  norm="batch", activation="relu", reference_size=None, name="generator"):
+                  norm="batch", activation="relu", reference_size=None,
+                  weight_norm_output=False, name="generator"):
     """z -> Dense/norm/``activation`` blocks -> output reshaped to ``output_shape``.
 
     ``norm``: one of ``norm.NORMS`` but "instance" (no maps here), or
     "virtual_batch". Image outputs (rank-3 ``output_shape``) end in tanh;
-    vector outputs are linear.
+    vector outputs are linear. ``weight_norm_output`` weight-normalises the
+    output layer (a trained length per output unit), as the semi-supervised
+    GAN's MNIST generator does: without it, that generator under feature
+    matching collapses to one speckled image within an epoch (measured).
     """
     output_shape = tuple(int(d) for d in output_shape)
     normalise = has_norm(norm)
@@ -25,7 +29,10 @@ def mlp_generator(latent_dim, output_shape, hidden_units=(256, 512, 1024),
         if normalise:
             x = normalization(norm, name=f"bn_{i}", rank=2, reference_size=reference_size)(x)
         x = layers.Activation(activation, name=f"{activation}_{i}")(x)
-    x = spectral(norm, layers.Dense(math.prod(output_shape), name="out"))(x)
+    if weight_norm_output:
+        x = WeightNormDense(math.prod(output_shape), name="out")(x)
+    else:
+        x = spectral(norm, layers.Dense(math.prod(output_shape), name="out"))(x)
     activation = "tanh" if len(output_shape) == 3 else "linear"
     x = layers.Activation(activation, dtype="float32", name=activation)(x)
     x = layers.Reshape(output_shape, dtype="float32", name="reshape")(x)  # float32 out
