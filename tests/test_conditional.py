@@ -215,6 +215,19 @@ def test_sgan_classifier_learns_labelled_examples():
     assert np.mean(out["labels"].numpy() == labels.numpy()) > 0.9
 
 
+def test_sgan_matches_the_clean_hidden_features_and_classifies_the_noisy_ones():
+    """The feature output is D's last hidden layer before its noise (the
+    paper's code), while the class logits read the noisy features."""
+    model = _build("sgan", _source(), architecture="mlp", d_hidden_units=(8,),
+                   g_hidden_units=(8,), d_hidden_noise=0.5)
+    x = tf.random.uniform((4, 16, 16, 1), -1, 1, seed=2)
+    (logits_a, feats_a), (logits_b, feats_b) = (model.discriminator(x, training=True)
+                                                for _ in range(2))
+    np.testing.assert_allclose(feats_a.numpy(), feats_b.numpy(), rtol=1e-6)  # no noise
+    assert feats_a.shape == (4, 8)
+    assert np.abs(logits_a.numpy() - logits_b.numpy()).max() > 1e-3  # the head's is noisy
+
+
 def test_sgan_weight_norm_discriminator_starts_from_the_data():
     """--d_weight_norm: warm_start standardises D's first layer on the first
     500 training examples (the semi-supervised GAN's initialisation)."""

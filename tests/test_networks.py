@@ -50,7 +50,8 @@ def test_mlp_generator_weight_normalised_output_has_a_trained_length_per_pixel()
 
 @pytest.mark.parametrize("flags,architecture", [
     (dict(d_fc_units=16), "mlp"), (dict(d_weight_norm=True), "dcgan"),
-    (dict(d_hidden_noise=0.5), "dcgan"), (dict(g_weight_norm=True), "dcgan")])
+    (dict(d_hidden_noise=0.5), "dcgan"), (dict(g_weight_norm=True), "dcgan"),
+    (dict(d_activation="relu"), "dcgan")])
 def test_builder_options_of_the_other_architecture_are_refused(flags, architecture):
     from tfgan_suite import registry
     with pytest.raises(ConfigError, match=next(iter(flags))):

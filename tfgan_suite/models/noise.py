@@ -69,6 +69,9 @@ NETWORK_HPARAMS = (
            + "; instance needs dcgan).", "enum", choices=NORM_CHOICES),
     HParam("g_activation", "relu", "mlp: generator hidden activation (relu, leaky_relu, "
            "tanh, ...).", "str"),
+    HParam("d_activation", "leaky_relu", "mlp: discriminator hidden activation (leaky_relu: "
+           "LeakyReLU(0.2); relu, as the semi-supervised GAN's; or any Keras activation).",
+           "str"),
     HParam("d_dropout", 0.0, "mlp: dropout rate in the discriminator.", lower=0.0),
     HParam("d_weight_norm", False, "mlp: weight normalisation (Salimans & Kingma 2016) of "
            "every discriminator layer, heads included, initialised from the data (the first 500 "
@@ -189,8 +192,11 @@ class NoiseToImageGAN(GANModel):
             for flag in ("d_weight_norm", "g_weight_norm", "d_input_noise", "d_hidden_noise",
                          "d_dropout"):
                 if hp.get(flag):
-                    raise ConfigError(f"--{flag} is an option of the mlp discriminator; "
+                    raise ConfigError(f"--{flag} is an option of the mlp networks; "
                                       f"--architecture={hp['architecture']} does not use it")
+            if hp.get("d_activation", "leaky_relu") != "leaky_relu":
+                raise ConfigError(f"--d_activation is an option of the mlp networks; "
+                                  f"--architecture={hp['architecture']} does not use it")
         if hp["architecture"] == "mlp":
             for flag in ("g_fc_units", "d_fc_units"):
                 if hp.get(flag):

@@ -46,4 +46,5 @@ def discriminator(hp, data_shape, name="discriminator"):
     return mlp_discriminator(data_shape, hp["d_hidden_units"], hp["d_dropout"],
                              hp["minibatch_stddev"], weight_norm=hp.get("d_weight_norm", False),
                              input_noise=hp.get("d_input_noise", 0.0),
-                             hidden_noise=hp.get("d_hidden_noise", 0.0), **common)
+                             hidden_noise=hp.get("d_hidden_noise", 0.0),
+                             activation=hp.get("d_activation", "leaky_relu"), **common)

@@ -89,13 +89,17 @@ def conditional_generator(hp, data_shape, codes, name="generator"):
     return keras.Model(inputs, trunk(x), name=name)
 
 
-def discriminator_features(hp, data_shape, name="features"):
+def discriminator_features(hp, data_shape, name="features", with_hidden=False):
     """image -> flattened features the logit of the ``--architecture``
-    discriminator reads (its last hidden layer, with the minibatch features when
-    they are on)."""
+    discriminator reads (its last hidden layer, with the minibatch features and
+    the hidden noise when they are on). ``with_hidden``: also the flattened
+    ``features`` layer itself, before those (what feature matching compares)."""
     d = builders.discriminator(hp, data_shape)
     flat = layers.Flatten(name="flat_features")(d.get_layer("logit_input").output)
-    return keras.Model(d.input, flat, name=name)
+    if not with_hidden:
+        return keras.Model(d.input, flat, name=name)
+    hidden = layers.Flatten(name="flat_hidden")(d.get_layer("features").output)
+    return keras.Model(d.input, [flat, hidden], name=name)
 
 
 def dense(units, hp, name):
@@ -146,9 +150,14 @@ def projection_discriminator(hp, data_shape, num_classes):
 def headed_discriminator(hp, data_shape, heads, name="discriminator"):
     """image -> [head(features) for heads]: ``heads`` is {name: callable(features)}
     (e.g. ACGAN's source logit and class logits). With ``"features"`` in
-    ``heads`` mapped to None, the features themselves are an output too."""
+    ``heads`` mapped to None, D's last hidden layer is an output too, taken
+    before the hidden noise and minibatch features that the heads read (the
+    semi-supervised GAN's code matches those clean features)."""
     image = keras.Input(tuple(data_shape), name="images")
-    features = discriminator_features(hp, data_shape)(image)
-    outputs = [features if fn is None else f32(fn(features), f"{head}_out")
+    if "features" in heads and heads["features"] is None:
+        features, hidden = discriminator_features(hp, data_shape, with_hidden=True)(image)
+    else:
+        features = hidden = discriminator_features(hp, data_shape)(image)
+    outputs = [hidden if fn is None else f32(fn(features), f"{head}_out")
                for head, fn in heads.items()]
     return keras.Model(image, outputs, name=name)

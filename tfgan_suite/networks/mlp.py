@@ -42,8 +42,10 @@ def mlp_generator(latent_dim, output_shape, hidden_units=(256, 512, 1024),
 def mlp_discriminator(input_shape, hidden_units=(512, 256), dropout=0.0,
                       minibatch_std=False, spectral_norm=False, norm="none",
                       minibatch_kernels=0, minibatch_kernel_dim=5, weight_norm=False,
-                      input_noise=0.0, hidden_noise=0.0, name="discriminator"):
-    """x -> flatten -> Dense/norm/LeakyReLU(0.2) blocks -> one logit per sample.
+                      input_noise=0.0, hidden_noise=0.0, activation="leaky_relu",
+                      name="discriminator"):
+    """x -> flatten -> Dense/norm/LeakyReLU(0.2) blocks -> one logit per sample
+    (``activation="relu"``: ReLU, as in the semi-supervised GAN's discriminator).
 
     ``minibatch_std`` appends the batch's standard deviation to the *input*
     (Karras et al. 2018), which lets D see a too-narrow or collapsed batch of
@@ -77,7 +79,8 @@ def mlp_discriminator(input_shape, hidden_units=(512, 256), dropout=0.0,
         x = dense(units, f"dense_{i}")(x)
         if has_norm(norm):
             x = normalization(norm, name=f"norm_{i}", rank=2)(x)
-        x = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(x)
+        x = (layers.LeakyReLU(0.2, name=f"lrelu_{i}") if activation == "leaky_relu"
+             else layers.Activation(activation, name=f"{activation}_{i}"))(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
         if hidden_noise and i < len(hidden_units) - 1:
