@@ -1,11 +1,11 @@
 """The baseline the throughput benchmarks compare with: the loop a tutorial writes."""
 
 
-def _adam_pair(generator, discriminator, lr, beta1):
+def _adam_pair(generator, discriminator, lr, beta1, beta2=0.999):
     """Adam for G and for D, built on their variables."""
     import keras
-    g_opt = keras.optimizers.Adam(lr, beta_1=beta1)
-    d_opt = keras.optimizers.Adam(lr, beta_1=beta1)
+    g_opt = keras.optimizers.Adam(lr, beta_1=beta1, beta_2=beta2)
+    d_opt = keras.optimizers.Adam(lr, beta_1=beta1, beta_2=beta2)
     g_opt.build(generator.trainable_variables)
     d_opt.build(discriminator.trainable_variables)
     return g_opt, d_opt
@@ -69,12 +69,8 @@ def wgan_gp_loop(generator, discriminator, latent_dim, batch, lr, beta1, beta2, 
     """WGAN-GP as a tutorial writes it (Gulrajani et al. 2017, Algorithm 1):
     ``disc_steps`` critic updates, each on its slice of the element's real
     images with the gradient penalty from an inner tape, then one G update."""
-    import keras
     import tensorflow as tf
-    g_opt = keras.optimizers.Adam(lr, beta_1=beta1, beta_2=beta2)
-    d_opt = keras.optimizers.Adam(lr, beta_1=beta1, beta_2=beta2)
-    g_opt.build(generator.trainable_variables)
-    d_opt.build(discriminator.trainable_variables)
+    g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1, beta2)
 
     @tf.function(jit_compile=xla)
     def step(real):

@@ -47,6 +47,11 @@ def feature_extractor(discriminator, layer):
 # (the semi-supervised GAN's code uses 500).
 WEIGHT_NORM_INIT_SIZE = 500
 
+#: Options of the MLP builders only, with their defaults (another
+#: --architecture refuses any other value).
+MLP_ONLY_DEFAULTS = {"d_weight_norm": False, "g_weight_norm": False, "d_input_noise": 0.0,
+                     "d_hidden_noise": 0.0, "d_dropout": 0.0, "d_activation": "leaky_relu"}
+
 NOISE_HPARAMS = (
     HParam("latent_dim", 100, "Dimension of the noise z.", "int", lower=1),
     DISC_STEPS,
@@ -189,14 +194,10 @@ class NoiseToImageGAN(GANModel):
             raise ConfigError(f"--update=simultaneous takes both gradients from one pass, so "
                               f"it needs --disc_steps=1 (got {hp['disc_steps']})")
         if hp["architecture"] != "mlp":
-            for flag in ("d_weight_norm", "g_weight_norm", "d_input_noise", "d_hidden_noise",
-                         "d_dropout"):
-                if hp.get(flag):
+            for flag, default in MLP_ONLY_DEFAULTS.items():
+                if hp.get(flag, default) != default:
                     raise ConfigError(f"--{flag} is an option of the mlp networks; "
                                       f"--architecture={hp['architecture']} does not use it")
-            if hp.get("d_activation", "leaky_relu") != "leaky_relu":
-                raise ConfigError(f"--d_activation is an option of the mlp networks; "
-                                  f"--architecture={hp['architecture']} does not use it")
         if hp["architecture"] == "mlp":
             for flag in ("g_fc_units", "d_fc_units"):
                 if hp.get(flag):
@@ -279,7 +280,7 @@ class NoiseToImageGAN(GANModel):
             return
         fields = ("images", "labels") if self.needs_labels else ("images",)
         dataset = source.dataset(WEIGHT_NORM_INIT_SIZE, shuffle=False, repeat=False,
-                                 fields=fields)
+                                 cache=False, fields=fields)  # one batch: nothing to cache
         batch = next(iter(dataset))
         examples = dict(zip(fields, batch if isinstance(batch, (tuple, list)) else (batch,)))
         count = layers.initialize_weight_norm(self.discriminator,

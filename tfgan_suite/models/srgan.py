@@ -81,22 +81,22 @@ class SRGAN(SuperResolutionGAN):
         return mse(phi(hr, training=False), phi(sr, training=False))
 
     def warm_start(self, source=None):
-        source = self.hparams["init_from"]
-        if not source:
+        init_from = self.hparams["init_from"]
+        if not init_from:
             return
-        other = md.load_model(source)
+        other = md.load_model(init_from)
         keys = ("scale", "num_blocks", "g_filters", "global_skip")
         theirs = {k: other.hparams.get(k, "none" if k == "global_skip" else None)
                   for k in keys}
         mine = {k: self.hparams[k] for k in keys}
         if theirs != mine or len(other.generator.weights) != len(self.generator.weights):
             raise ConfigError(
-                f"--init_from={source}: its generator ({other.model_name}, "
+                f"--init_from={init_from}: its generator ({other.model_name}, "
                 f"{', '.join(f'{k}={v}' for k, v in theirs.items())}) does not match this "
                 f"one ({', '.join(f'{k}={v}' for k, v in mine.items())})")
         for mine, theirs in zip(self.generator.weights, other.generator.weights):
             mine.assign(theirs)
-        print(f"Initialised the generator from {source} (step {other.step}); optimizer "
+        print(f"Initialised the generator from {init_from} (step {other.step}); optimizer "
               f"state starts fresh", flush=True)
 
     def train_step(self, data):
