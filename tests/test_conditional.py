@@ -12,6 +12,7 @@ import tensorflow as tf
 
 import tfgan_suite as tg
 from tfgan_suite import data, distribute, losses
+from tfgan_suite import model_dir as md
 from tfgan_suite.data import synthetic
 from tfgan_suite.data.labels import balanced_subset
 from tfgan_suite.errors import ConfigError, DataError
@@ -243,6 +244,52 @@ def test_sgan_weight_norm_discriminator_starts_from_the_data():
     pre = (flat @ dense[0].effective_kernel() + dense[0].bias).numpy()
     np.testing.assert_allclose(pre.mean(0), 0.0, atol=1e-4)
     np.testing.assert_allclose(pre.std(0), 1.0, rtol=1e-3)
+
+
+def test_sgan_classifier_average_follows_its_schedule_and_is_the_classifier(tmp_path):
+    """--classifier_ema: the first D update copies D into the average, later ones
+    decay by min(decay, t / (t + 10)); classify and the export use the average.
+    A run resumed from a checkpoint without the average starts it from the
+    restored D, not from the freshly built one."""
+    from tfgan_suite.models.noise import mirror_pairs
+    source = _source(num=16)
+    images = tf.random.uniform((8, 16, 16, 1), -1, 1, seed=3)
+    real = {"images": images, "labeled_images": images,
+            "labeled_labels": tf.constant([0, 1, 2, 0, 1, 2, 0, 1])}
+    plain = _build("sgan", source, d_learning_rate=0.05)
+    tf.function(plain.discriminator_step)(real)
+    md.checkpoint_manager(plain, str(tmp_path))[1].save()
+
+    model = _build("sgan", source, d_learning_rate=0.05, classifier_ema=0.2)
+    assert model.export_networks == ("generator", "classifier_average")
+    ckpt, _ = md.checkpoint_manager(model, str(tmp_path))
+    assert md.restore_newest_readable(ckpt, str(tmp_path),
+                                      required=md.required_checkpoint(model))[0]
+    pairs = mirror_pairs(model.classifier_average, model.discriminator)
+    step = tf.function(model.discriminator_step)
+    step(real)
+    for average, w, _ in pairs:
+        np.testing.assert_allclose(average.numpy(), w.numpy(), rtol=1e-6, atol=1e-7)
+    expected = [a.numpy() for a, _, _ in pairs]
+    for t in (1, 2, 3):  # d = 1/11, 2/12, then the decay 0.2 (< 3/13)
+        step(real)
+        d = min(0.2, t / (t + 10))
+        expected = [d * e + (1 - d) * w.numpy() if trainable else w.numpy()
+                    for e, (_, w, trainable) in zip(expected, pairs)]
+    moved = 0
+    for e, (average, w, trainable) in zip(expected, pairs):
+        np.testing.assert_allclose(average.numpy(), e, rtol=1e-5, atol=1e-6)
+        moved += trainable and not np.allclose(average.numpy(), w.numpy())
+    assert moved > 0 and float(model.classifier_updates) == 4.0
+    logits, _ = model.classifier_average(images, training=False)
+    np.testing.assert_allclose(model.classify(images)["probabilities"],
+                               tf.nn.softmax(logits), rtol=1e-5, atol=1e-6)
+    raw, _ = model.discriminator(images, training=False)
+    assert not np.allclose(tf.nn.softmax(raw), tf.nn.softmax(logits), atol=1e-4)
+    from tfgan_suite import exporter
+    served = tf.saved_model.load(exporter.write_saved_model(model, str(tmp_path), "sgan"))
+    np.testing.assert_allclose(served.signatures["classify"](images=images)["probabilities"],
+                               tf.nn.softmax(logits), rtol=1e-5, atol=1e-6)
 
 
 # ---------------------------------------------------------------- distribution

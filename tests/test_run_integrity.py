@@ -129,6 +129,20 @@ def test_a_deleted_checkpoint_index_does_not_restart_the_run(flags_parsed, tmp_p
     assert model.step == 6 and not (run / "checkpoints" / "ckpt-6_temp").exists()
 
 
+def test_a_checkpoint_may_lack_late_items_but_not_required_ones(tmp_path):
+    import tensorflow as tf
+    v = tf.Variable(3.0)
+    tf.train.Checkpoint(a=v).save(str(tmp_path / md.CHECKPOINTS / "ckpt"))  # ckpt-1
+    a, b = tf.Variable(0.0), tf.Variable(7.0)
+    full = tf.train.Checkpoint(a=a, b=b)
+    path, damaged = md.restore_newest_readable(full, str(tmp_path),
+                                               required=tf.train.Checkpoint(a=a))
+    assert path.endswith("ckpt-1") and not damaged
+    assert float(a) == 3.0 and float(b) == 7.0  # b (late) keeps its value
+    with pytest.raises(ConfigError, match="does not match this model"):
+        md.restore_newest_readable(full, str(tmp_path))
+
+
 def test_resuming_with_other_settings_is_refused_and_changes_nothing(flags_parsed, tmp_path):
     run = tmp_path / "run"
     _train(flags_parsed, run, "--train_steps=2", "--save_every=2")

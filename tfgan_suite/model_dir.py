@@ -57,6 +57,16 @@ def checkpoint_manager(model, model_dir, max_to_keep=5):
                                             max_to_keep=max_to_keep)
 
 
+def required_checkpoint(model):
+    """A Checkpoint of the items every checkpoint of ``model`` must hold, or
+    None when that is all of them."""
+    late = set(model.late_checkpoint_items)
+    if not late:
+        return None
+    return tf.train.Checkpoint(**{k: v for k, v in model.checkpoint_items().items()
+                                  if k not in late})
+
+
 def load_model(model_dir, checkpoint=None):
     """Rebuild from config.json and restore ``checkpoint`` (default: the latest)."""
     import tfgan_suite
@@ -78,7 +88,8 @@ def load_model(model_dir, checkpoint=None):
                               f"{str(e).strip().splitlines()[0][:200]}") from None
     else:
         path, damaged = restore_newest_readable(ckpt, model_dir, partial=True,
-                                                set_aside=False)
+                                                set_aside=False,
+                                                required=required_checkpoint(model))
         if not path:
             found = f"; damaged: {', '.join(damaged)}" if damaged else ""
             raise ConfigError(f"--model_dir={model_dir}: no checkpoint in "
@@ -128,14 +139,16 @@ def _set_aside(prefix):
             os.replace(os.path.join(directory, name), os.path.join(directory, name + ".damaged"))
 
 
-def restore_newest_readable(ckpt, model_dir, partial=False, set_aside=True):
+def restore_newest_readable(ckpt, model_dir, partial=False, set_aside=True, required=None):
     """Restore the newest checkpoint of ``model_dir`` that reads.
 
     Candidates are the ``ckpt-N`` files on disk (so a deleted ``checkpoint``
     index loses nothing). A damaged one is reported by name, set aside as
     ``*.damaged`` (when ``set_aside``: the training process; readers such as
     ``sample`` leave the files alone) and the next older one is tried.
-    Returns (prefix or None, [damaged]).
+    ``required``: a Checkpoint of the items that must be in the file, when
+    ``ckpt`` holds more (state an earlier run may lack; see
+    ``GANModel.late_checkpoint_items``). Returns (prefix or None, [damaged]).
     """
     damaged = []
     for step, prefix in sorted(checkpoint_files(model_dir).items(), reverse=True):
@@ -148,7 +161,10 @@ def restore_newest_readable(ckpt, model_dir, partial=False, set_aside=True):
             if set_aside:
                 _set_aside(prefix)
             continue
-        status = status.expect_partial() if partial else status
+        status = status.expect_partial() if partial or required is not None else status
+        if required is not None:
+            status = required.restore(prefix)
+            status = status.expect_partial() if partial else status
         try:
             status.assert_existing_objects_matched()
         except AssertionError as e:  # readable, but of another model: not damage

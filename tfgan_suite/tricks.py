@@ -136,13 +136,25 @@ class HistoricalAverage:
         return items
 
 
-def ema_update(pairs, decay):
-    """ema <- decay ema + (1 - decay) w for trainable pairs, ema <- w for the
-    others (moving statistics), in the cross-replica context so a mirrored
-    variable is assigned once with the value every replica agrees on."""
+def ema_update(pairs, decay, count=None):
+    """ema <- d ema + (1 - d) w for trainable pairs, ema <- w for the others
+    (moving statistics), in the cross-replica context so a mirrored variable
+    is assigned once with the value every replica agrees on.
+
+    d = ``decay``; with ``count`` (a variable holding the number of earlier
+    updates, incremented here) d = min(decay, t / (t + 10)) at the t-th: the
+    first update copies the weights and a young average does not cling to the
+    starting ones (the num_updates schedule of TF's ExponentialMovingAverage).
+    """
     def update(*_):
+        d = decay
+        if count is not None:
+            t = tf.cast(count, tf.float32)
+            d = tf.minimum(tf.constant(decay, tf.float32), t / (t + 10.0))
+            count.assign_add(1.0)
         for ema, w, trainable in pairs:
-            ema.assign(decay * ema + (1.0 - decay) * w if trainable else w)
+            ema.assign(tf.cast(d, ema.dtype) * ema + (1.0 - tf.cast(d, ema.dtype)) * w
+                       if trainable else w)
 
     ctx = tf.distribute.get_replica_context()
     if ctx is None:  # already cross-replica

@@ -274,6 +274,10 @@ class GANModel(keras.Model):
         """Number of generator updates done so far (the training step)."""
         return int(self.g_optimizer.iterations.numpy())
 
+    #: Checkpoint items a run started without them may lack (averages that a
+    #: resumed run starts from the restored weights): restoring does not require them.
+    late_checkpoint_items = ()
+
     def extra_checkpoint_items(self):
         """Model state beyond networks and optimizers (pools, k_t, ...)."""
         return {}

@@ -26,6 +26,28 @@ from tfgan_suite.models.base import GANModel, call_frozen
 from tfgan_suite.models.contract import EvalBatch, Grid, Signature, normal_inputs
 
 
+def mirror_pairs(copy, network):
+    """(copy's variable, network's variable, trainable) for every variable of
+    ``network`` (a moving average's pairs); ValueError if ``copy`` is not shaped
+    like it. Seed-generator states are left out."""
+    trainable = {id(v) for v in network.trainable_variables}
+    pairs = [(c, w, id(w) in trainable) for c, w in zip(copy.variables, network.variables)
+             if not w.path.endswith("seed_generator_state")]
+
+    # Wrapper layers (spectral normalisation) get fresh automatic names in the
+    # clone: compare the layer/variable end of the paths and the shapes. A
+    # variable of the network itself (StyleGAN's constant) has only its name
+    # after the network's.
+    def end(path, net):
+        parts = path.split("/")
+        return (parts[1:] if parts[0] == net.name else parts)[-2:]
+    mismatched = [(c.path, w.path) for c, w, _ in pairs
+                  if end(c.path, copy) != end(w.path, network) or c.shape != w.shape]
+    if mismatched:
+        raise ValueError(f"{copy.name} does not mirror {network.name}: {mismatched[:3]}")
+    return pairs
+
+
 def feature_extractor(discriminator, layer):
     """A model from D's inputs to the output of its layer ``layer`` (searched in
     nested models too, e.g. a conditional D's trunk); ConfigError naming the
@@ -502,23 +524,7 @@ class NoiseToImageGAN(GANModel):
 
     def ema_pairs(self):
         """(EMA variable, G variable, trainable) for every variable of G."""
-        trainable = {id(v) for v in self.generator.trainable_variables}
-        pairs = [(e, w, id(w) in trainable)
-                 for e, w in zip(self.generator_ema.variables, self.generator.variables)
-                 if not w.path.endswith("seed_generator_state")]
-        # Wrapper layers (spectral normalisation) get fresh automatic names in the
-        # clone: compare the layer/variable end of the paths and the shapes.
-        # A variable of the network itself (StyleGAN's constant) has only its name
-        # after the network's.
-        def end(path, network):
-            parts = path.split("/")
-            return (parts[1:] if parts[0] == network.name else parts)[-2:]
-        mismatched = [(e.path, w.path) for e, w, _ in pairs
-                      if end(e.path, self.generator_ema) != end(w.path, self.generator)
-                      or e.shape != w.shape]
-        if mismatched:
-            raise ValueError(f"generator_ema does not mirror the generator: {mismatched[:3]}")
-        return pairs
+        return mirror_pairs(self.generator_ema, self.generator)
 
     # ------------------------------------------------------ what it produces
     def generate(self, num, seed=None):

@@ -14,16 +14,20 @@ labels, balanced over the classes). ``--unsupervised_weight=0`` trains the same
 network on the labelled examples alone (the supervised baseline).
 
 The product is a classifier: ``classify(images)`` is exported beside the
-generator, and ``evaluate`` reports its held-out ``test_accuracy``.
+generator, and ``evaluate`` reports its held-out ``test_accuracy``. With
+``--classifier_ema=DECAY`` the classifier is a moving average of D's weights
+(Polyak averaging: the paper's code tests such an average, decay 0.9999), which
+rides out D's brief blow-ups; the raw D still plays the game.
 """
+import keras
 import tensorflow as tf
 
-from tfgan_suite import losses
+from tfgan_suite import losses, tricks
 from tfgan_suite.distribute import gather_global
 from tfgan_suite.hparams import HParam
 from tfgan_suite.models.base import call_frozen
 from tfgan_suite.models.contract import EvalBatch, Signature, uniform_images
-from tfgan_suite.models.noise import NoiseToImageGAN
+from tfgan_suite.models.noise import NoiseToImageGAN, mirror_pairs
 from tfgan_suite.networks import conditional as cnets
 from tfgan_suite.registry import register
 
@@ -42,6 +46,9 @@ class SGAN(NoiseToImageGAN):
                choices=("feature_matching", "non_saturating")),
         HParam("unsupervised_weight", 1.0, "Weight of the unsupervised GAN loss in D's "
                "(0: the supervised baseline on the labelled examples alone).", lower=0.0),
+        HParam("classifier_ema", 0.0, "Decay of a moving average of D's weights that "
+               "classifies in evaluate and export (Polyak averaging; the paper's code: "
+               "0.9999); 0: D itself.", lower=0.0, below=1.0),
     )
     data_kinds = ("image",)
     batch_fields = ("images", "labeled_images", "labeled_labels")
@@ -50,12 +57,47 @@ class SGAN(NoiseToImageGAN):
                     "labeled_accuracy")
     evaluation_split = "test"
     export_networks = ("generator", "discriminator")
+    late_checkpoint_items = ("classifier_average", "classifier_updates")
     refused_tricks = {"feature_matching": "its generator loss is chosen by "
                       "--sgan_generator_loss (feature_matching by default)"}
+
+    def __init__(self, networks_, **kwargs):
+        super().__init__(networks_, **kwargs)
+        self.classifier_average = self.classifier_updates = None
+        if self.hparams["classifier_ema"] > 0:
+            self.classifier_average = keras.models.clone_model(self.discriminator)
+            self.classifier_average.set_weights(self.discriminator.get_weights())
+            self.classifier_average.trainable = False
+            # Updates so far: the first copies D (after any warm start), and a
+            # run resumed from a checkpoint without the average starts it there.
+            self.classifier_updates = tf.Variable(
+                0.0, trainable=False, name="classifier_updates",
+                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+            self.export_networks = tuple("classifier_average" if n == "discriminator" else n
+                                         for n in self.export_networks)
 
     @classmethod
     def data_defaults(cls, data_kind):
         return {}
+
+    def after_discriminator_update(self):
+        super().after_discriminator_update()
+        if self.classifier_average is not None:
+            tricks.ema_update(mirror_pairs(self.classifier_average, self.discriminator),
+                              self.hparams["classifier_ema"], count=self.classifier_updates)
+
+    def extra_checkpoint_items(self):
+        items = dict(super().extra_checkpoint_items())
+        if self.classifier_average is not None:
+            items.update(classifier_average=self.classifier_average,
+                         classifier_updates=self.classifier_updates)
+        return items
+
+    @property
+    def classifier(self):
+        """The network that classifies: the average of D with --classifier_ema."""
+        return self.classifier_average if self.classifier_average is not None \
+            else self.discriminator
 
     @classmethod
     def build_discriminator(cls, hp, data_shape, num_classes=None):
@@ -126,7 +168,7 @@ class SGAN(NoiseToImageGAN):
     # ------------------------------------------------------------- classifier
     def classify(self, images):
         """{"probabilities": [B, K], "labels": [B]} of the classifier."""
-        logits, _ = self.discriminator(images, training=False)
+        logits, _ = self.classifier(images, training=False)
         probabilities = tf.nn.softmax(self.class_logits(tf.cast(logits, tf.float32)), -1)
         return {"probabilities": probabilities,
                 "labels": tf.argmax(probabilities, -1, output_type=tf.int32)}
