@@ -249,8 +249,8 @@ def test_sgan_weight_norm_discriminator_starts_from_the_data():
 def test_sgan_classifier_average_follows_its_schedule_and_is_the_classifier(tmp_path):
     """--classifier_ema: the first D update copies D into the average, later ones
     decay by min(decay, t / (t + 10)); classify and the export use the average.
-    A run resumed from a checkpoint without the average starts it from the
-    restored D, not from the freshly built one."""
+    A checkpoint without the average restores (it is a late item) and the
+    average starts as the restored D, not as the freshly built one."""
     from tfgan_suite.models.noise import mirror_pairs
     source = _source(num=16)
     images = tf.random.uniform((8, 16, 16, 1), -1, 1, seed=3)
@@ -265,7 +265,10 @@ def test_sgan_classifier_average_follows_its_schedule_and_is_the_classifier(tmp_
     ckpt, _ = md.checkpoint_manager(model, str(tmp_path))
     assert md.restore_newest_readable(ckpt, str(tmp_path),
                                       required=md.required_checkpoint(model))[0]
+    model.after_restore()
     pairs = mirror_pairs(model.classifier_average, model.discriminator)
+    for (average, w, _), trained in zip(pairs, plain.discriminator.variables):
+        np.testing.assert_array_equal(average.numpy(), trained.numpy())
     step = tf.function(model.discriminator_step)
     step(real)
     for average, w, _ in pairs:

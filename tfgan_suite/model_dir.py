@@ -80,20 +80,24 @@ def load_model(model_dir, checkpoint=None):
                               seed=config.get("seed"), data_kind=config.get("data_kind"),
                               class_names=config.get("class_names"), **hparams)
     ckpt = tf.train.Checkpoint(**model.checkpoint_items())
+    required = required_checkpoint(model)
     if checkpoint:
         try:
-            ckpt.restore(checkpoint).assert_existing_objects_matched().expect_partial()
+            status = ckpt.restore(checkpoint).expect_partial()
+            if required is not None:
+                status = required.restore(checkpoint).expect_partial()
+            status.assert_existing_objects_matched()
         except (tf.errors.OpError, ValueError, AssertionError, IndexError, OSError) as e:
             raise ConfigError(f"--checkpoint={checkpoint} cannot be read: "
                               f"{str(e).strip().splitlines()[0][:200]}") from None
     else:
         path, damaged = restore_newest_readable(ckpt, model_dir, partial=True,
-                                                set_aside=False,
-                                                required=required_checkpoint(model))
+                                                set_aside=False, required=required)
         if not path:
             found = f"; damaged: {', '.join(damaged)}" if damaged else ""
             raise ConfigError(f"--model_dir={model_dir}: no checkpoint in "
                               f"{os.path.join(model_dir, CHECKPOINTS)}{found}")
+    model.after_restore()
     model.config = config
     return model
 

@@ -349,6 +349,7 @@ def _train(spec, model_dir, lock):
         raise ConfigError(f"--model_dir={model_dir}: no checkpoint can be read "
                           f"({'; '.join(damaged)}); use a new --model_dir to start over")
     if restored:
+        model.after_restore()
         print(f"Resuming {restored} at step {model.step}", flush=True)
     else:
         model.warm_start(source)  # e.g. SRGAN's G from an SRResNet run (--init_from)

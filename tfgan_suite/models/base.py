@@ -274,6 +274,10 @@ class GANModel(keras.Model):
         """Number of generator updates done so far (the training step)."""
         return int(self.g_optimizer.iterations.numpy())
 
+    def after_restore(self):
+        """Hook run once a checkpoint is restored (e.g. to fill in a late item the
+        checkpoint did not hold)."""
+
     #: Checkpoint items a run started without them may lack (averages that a
     #: resumed run starts from the restored weights): restoring does not require them.
     late_checkpoint_items = ()

@@ -86,6 +86,12 @@ class SGAN(NoiseToImageGAN):
             tricks.ema_update(mirror_pairs(self.classifier_average, self.discriminator),
                               self.hparams["classifier_ema"], count=self.classifier_updates)
 
+    def after_restore(self):
+        """A checkpoint without the average (a run started without it): the
+        average starts as the restored D."""
+        if self.classifier_average is not None and float(self.classifier_updates) == 0:
+            self.classifier_average.set_weights(self.discriminator.get_weights())
+
     def extra_checkpoint_items(self):
         items = dict(super().extra_checkpoint_items())
         if self.classifier_average is not None:
