@@ -99,3 +99,38 @@ def wgan_gp_loop(generator, discriminator, latent_dim, batch, lr, beta1, beta2, 
         return d_loss, g_loss
 
     return step
+
+
+def cgan_loop(generator, discriminator, latent_dim, num_classes, batch, lr, beta1, xla):
+    """A conditional GAN as a tutorial writes it: G([z, y]) and D([x, y]), real
+    images with their labels against fakes with uniformly drawn ones, fresh
+    noise and labels for the generator's update."""
+    import tensorflow as tf
+
+    from tfgan_suite import losses
+    g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1)
+
+    def draw():
+        return (tf.random.normal((batch, latent_dim)),
+                tf.random.uniform((batch,), 0, num_classes, dtype=tf.int32))
+
+    @tf.function(jit_compile=xla)
+    def step(element):
+        real, labels = element
+        z, y = draw()
+        with tf.GradientTape() as tape:
+            fake = generator([z, y], training=True)
+            d_loss = losses.minimax_discriminator_loss(
+                discriminator([real, labels], training=True),
+                discriminator([fake, y], training=True))
+        grads = tape.gradient(d_loss, discriminator.trainable_variables)
+        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        z, y = draw()
+        with tf.GradientTape() as tape:
+            g_loss = losses.non_saturating_generator_loss(
+                discriminator([generator([z, y], training=True), y], training=True))
+        grads = tape.gradient(g_loss, generator.trainable_variables)
+        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        return d_loss, g_loss
+
+    return step

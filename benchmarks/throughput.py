@@ -15,12 +15,13 @@ suite / baseline, with and without XLA. Nothing here asserts a time.
 import statistics
 import time
 
-from plain_loop import plain_loop, tutorial_loop, wgan_gp_loop
+from plain_loop import cgan_loop, plain_loop, tutorial_loop, wgan_gp_loop
 
 from absl import app, flags
 
-flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan or wgan_gp; wgan_gp "
-                    "against a plain loop with its 5 critic steps and gradient penalty).")
+flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan, wgan_gp or cgan; "
+                    "wgan_gp against a plain loop with its 5 critic steps and gradient "
+                    "penalty, cgan against a conditional loop with labels).")
 flags.DEFINE_string("dataset", "bundled:mnist", "Dataset spec.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_integer("filters", 64, "g_filters = d_filters (dcgan).")
@@ -46,25 +47,29 @@ def main(argv):
 
     source = data.load(FLAGS.dataset)
     hp = (dict(g_filters=FLAGS.filters, d_filters=FLAGS.filters)
-          if FLAGS.model in ("dcgan", "wgan_gp") else {})
+          if FLAGS.model in ("dcgan", "wgan_gp", "cgan") else {})
     images = FLAGS.steps * FLAGS.batch_size
     rows = []
     settings = [(x.lower() == "true", u, m.lower() == "true") for u in FLAGS.update
                 for x in FLAGS.xla for m in FLAGS.mixed_precision]
     for xla, update, mixed in settings:
         with distribute.built_in("mixed_bfloat16" if mixed else "float32"):
-            suite = tg.build(FLAGS.model, source.shape, seed=0, jit_compile=xla,
+            suite = tg.build(FLAGS.model, data=source, seed=0, jit_compile=xla,
                              update=update, **hp)
-        twin = tg.build(FLAGS.model, source.shape, seed=0, **hp)  # networks for the baseline
+        twin = tg.build(FLAGS.model, data=source, seed=0, **hp)  # networks for the baseline
         twin.generator.set_weights(suite.generator.get_weights())
         twin.discriminator.set_weights(suite.discriminator.get_weights())
         hps = suite.hparams
         ds = source.dataset(FLAGS.batch_size, disc_steps=hps["disc_steps"], seed=0,
-                            with_labels=False)
+                            fields=suite.batch_fields)
         if FLAGS.model == "wgan_gp":
             step = wgan_gp_loop(twin.generator, twin.discriminator, suite.latent_dim,
                                 FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
                                 hps["beta2"], hps["disc_steps"], hps["gp_weight"], xla)
+        elif FLAGS.model == "cgan":
+            step = cgan_loop(twin.generator, twin.discriminator, suite.latent_dim,
+                             source.num_classes, FLAGS.batch_size, hps["g_learning_rate"],
+                             hps["beta1"], xla)
         else:
             loop = tutorial_loop if update == "simultaneous" else plain_loop
             step = loop(twin.generator, twin.discriminator, suite.latent_dim,
