@@ -306,6 +306,10 @@ def test_two_replicas_step_equals_one_device_step(name):
                   d_learning_rate=0.05)
     if name == "infogan":  # BatchNorm statistics are per replica
         kwargs.update(q_hidden_units=4, q_batchnorm=False)
+    nets = ("generator", "discriminator")
+    if name == "sgan":  # the classifier's average, updated in the cross-replica context
+        kwargs.update(classifier_ema=0.5)
+        nets += ("classifier_average",)
 
     def make(strategy):
         with strategy.scope():
@@ -316,17 +320,24 @@ def test_two_replicas_step_equals_one_device_step(name):
     two = make(distribute.make_strategy("mirrored", cpu_replicas=2))
     for net in ("generator", "discriminator"):
         getattr(two, net).set_weights(getattr(one, net).get_weights())
+    if name == "sgan":
+        two.after_restore()  # no average in a checkpoint: it starts as D, mirrored too
     init = [v.numpy().copy() for v in one.generator.trainable_variables]
     batch = next(iter(source.dataset(8, shuffle=False, fields=one.batch_fields)))
-    h1 = one.fit(tf.data.Dataset.from_tensors(batch), epochs=1, steps_per_epoch=1,
-                 verbose=0).history
-    h2 = two.fit(tf.data.Dataset.from_tensors(batch), epochs=1, steps_per_epoch=1,
-                 verbose=0).history
+    steps = 2 if name == "sgan" else 1
+    h1 = one.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1,
+                 steps_per_epoch=steps, verbose=0).history
+    h2 = two.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1,
+                 steps_per_epoch=steps, verbose=0).history
     assert any(not np.allclose(a, v.numpy()) for a, v in
                zip(init, one.generator.trainable_variables))
-    for net in ("generator", "discriminator"):
+    for net in nets:
         for a, b in zip(getattr(one, net).get_weights(), getattr(two, net).get_weights()):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    if name == "sgan":
+        assert one.classifier_updates.numpy() == two.classifier_updates.numpy() == 2.0
+        for a, b in zip(one.classifier_average.get_weights(), one.discriminator.get_weights()):
+            assert not np.allclose(a, b)  # the second update averaged
     for key in h1:
         assert h1[key][0] == pytest.approx(h2[key][0], rel=1e-5, abs=1e-6), key
 

@@ -89,7 +89,7 @@ class SGAN(NoiseToImageGAN):
     def after_restore(self):
         """A checkpoint without the average (a run started without it): the
         average starts as the restored D."""
-        if self.classifier_average is not None and float(self.classifier_updates) == 0:
+        if self.classifier_average is not None and self.classifier_updates.numpy() == 0:
             self.classifier_average.set_weights(self.discriminator.get_weights())
 
     def extra_checkpoint_items(self):
