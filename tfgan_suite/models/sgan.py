@@ -16,8 +16,8 @@ network on the labelled examples alone (the supervised baseline).
 The product is a classifier: ``classify(images)`` is exported beside the
 generator, and ``evaluate`` reports its held-out ``test_accuracy``. With
 ``--classifier_ema=DECAY`` the classifier is a moving average of D's weights
-(Polyak averaging: the paper's code tests such an average, decay 0.9999), which
-rides out D's brief blow-ups; the raw D still plays the game.
+(Polyak averaging: the paper's code tests such an average, decay 0.9999); the
+raw D still plays the game.
 """
 import keras
 import tensorflow as tf
