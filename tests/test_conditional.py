@@ -262,9 +262,8 @@ def test_sgan_classifier_average_follows_its_schedule_and_is_the_classifier(tmp_
 
     model = _build("sgan", source, d_learning_rate=0.05, classifier_ema=0.2)
     assert model.export_networks == ("generator", "classifier_average")
-    ckpt, _ = md.checkpoint_manager(model, str(tmp_path))
-    assert md.restore_newest_readable(ckpt, str(tmp_path),
-                                      required=md.required_checkpoint(model))[0]
+    required, late = md.checkpoint_parts(model, md.checkpoint_manager(model, str(tmp_path))[0])
+    assert md.restore_newest_readable(required, str(tmp_path), late=late)[0]
     model.after_restore()
     pairs = mirror_pairs(model.classifier_average, model.discriminator)
     for (average, w, _), trained in zip(pairs, plain.discriminator.variables):

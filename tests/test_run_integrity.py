@@ -135,8 +135,8 @@ def test_a_checkpoint_may_lack_late_items_but_not_required_ones(tmp_path):
     tf.train.Checkpoint(a=v).save(str(tmp_path / md.CHECKPOINTS / "ckpt"))  # ckpt-1
     a, b = tf.Variable(0.0), tf.Variable(7.0)
     full = tf.train.Checkpoint(a=a, b=b)
-    path, damaged = md.restore_newest_readable(full, str(tmp_path),
-                                               required=tf.train.Checkpoint(a=a))
+    path, damaged = md.restore_newest_readable(tf.train.Checkpoint(a=a), str(tmp_path),
+                                               late=tf.train.Checkpoint(b=b))
     assert path.endswith("ckpt-1") and not damaged
     assert float(a) == 3.0 and float(b) == 7.0  # b (late) keeps its value
     with pytest.raises(ConfigError, match="does not match this model"):

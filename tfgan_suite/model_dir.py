@@ -57,14 +57,17 @@ def checkpoint_manager(model, model_dir, max_to_keep=5):
                                             max_to_keep=max_to_keep)
 
 
-def required_checkpoint(model):
-    """A Checkpoint of the items every checkpoint of ``model`` must hold, or
-    None when that is all of them."""
+def checkpoint_parts(model, ckpt):
+    """(what every checkpoint of ``model`` must hold, its late items or None):
+    ``ckpt`` and None unless the model declares ``late_checkpoint_items``,
+    which an earlier run's checkpoint may lack. Each variable is in one part,
+    so a restore reads it once."""
     late = set(model.late_checkpoint_items)
     if not late:
-        return None
-    return tf.train.Checkpoint(**{k: v for k, v in model.checkpoint_items().items()
-                                  if k not in late})
+        return ckpt, None
+    items = model.checkpoint_items()
+    return (tf.train.Checkpoint(**{k: v for k, v in items.items() if k not in late}),
+            tf.train.Checkpoint(**{k: v for k, v in items.items() if k in late}))
 
 
 def load_model(model_dir, checkpoint=None):
@@ -79,20 +82,18 @@ def load_model(model_dir, checkpoint=None):
     model = tfgan_suite.build(config["model"], tuple(config["data_shape"]),
                               seed=config.get("seed"), data_kind=config.get("data_kind"),
                               class_names=config.get("class_names"), **hparams)
-    ckpt = tf.train.Checkpoint(**model.checkpoint_items())
-    required = required_checkpoint(model)
+    ckpt, late = checkpoint_parts(model, tf.train.Checkpoint(**model.checkpoint_items()))
     if checkpoint:
         try:
-            status = ckpt.restore(checkpoint).expect_partial()
-            if required is not None:
-                status = required.restore(checkpoint).expect_partial()
-            status.assert_existing_objects_matched()
+            ckpt.restore(checkpoint).assert_existing_objects_matched().expect_partial()
+            if late is not None:
+                late.restore(checkpoint).expect_partial()
         except (tf.errors.OpError, ValueError, AssertionError, IndexError, OSError) as e:
             raise ConfigError(f"--checkpoint={checkpoint} cannot be read: "
                               f"{str(e).strip().splitlines()[0][:200]}") from None
     else:
         path, damaged = restore_newest_readable(ckpt, model_dir, partial=True,
-                                                set_aside=False, required=required)
+                                                set_aside=False, late=late)
         if not path:
             found = f"; damaged: {', '.join(damaged)}" if damaged else ""
             raise ConfigError(f"--model_dir={model_dir}: no checkpoint in "
@@ -143,21 +144,23 @@ def _set_aside(prefix):
             os.replace(os.path.join(directory, name), os.path.join(directory, name + ".damaged"))
 
 
-def restore_newest_readable(ckpt, model_dir, partial=False, set_aside=True, required=None):
+def restore_newest_readable(ckpt, model_dir, partial=False, set_aside=True, late=None):
     """Restore the newest checkpoint of ``model_dir`` that reads.
 
     Candidates are the ``ckpt-N`` files on disk (so a deleted ``checkpoint``
     index loses nothing). A damaged one is reported by name, set aside as
     ``*.damaged`` (when ``set_aside``: the training process; readers such as
     ``sample`` leave the files alone) and the next older one is tried.
-    ``required``: a Checkpoint of the items that must be in the file, when
-    ``ckpt`` holds more (state an earlier run may lack; see
-    ``GANModel.late_checkpoint_items``). Returns (prefix or None, [damaged]).
+    ``late``: a Checkpoint of items the file may lack (state an earlier run
+    did not have, see ``checkpoint_parts``), restored where it holds them.
+    Returns (prefix or None, [damaged]).
     """
     damaged = []
     for step, prefix in sorted(checkpoint_files(model_dir).items(), reverse=True):
         try:
             status = ckpt.restore(prefix)
+            if late is not None:
+                late.restore(prefix).expect_partial()
         except (tf.errors.OpError, ValueError, IndexError, OSError) as e:
             reason = str(e).strip().splitlines()[0][:200]
             logging.warning("checkpoint %s is damaged (%s); trying an older one", prefix, reason)
@@ -165,10 +168,7 @@ def restore_newest_readable(ckpt, model_dir, partial=False, set_aside=True, requ
             if set_aside:
                 _set_aside(prefix)
             continue
-        status = status.expect_partial() if partial or required is not None else status
-        if required is not None:
-            status = required.restore(prefix)
-            status = status.expect_partial() if partial else status
+        status = status.expect_partial() if partial else status
         try:
             status.assert_existing_objects_matched()
         except AssertionError as e:  # readable, but of another model: not damage

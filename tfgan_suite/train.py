@@ -341,8 +341,9 @@ def _train(spec, model_dir, lock):
     # .worker_tmp) can stop at another step when it was killed, and workers at
     # different steps desynchronise the collective ops. Only the chief sets
     # damaged files aside.
-    restored, damaged = md.restore_newest_readable(ckpt, model_dir, set_aside=chief,
-                                                   required=md.required_checkpoint(model))
+    required, late = md.checkpoint_parts(model, ckpt)
+    restored, damaged = md.restore_newest_readable(required, model_dir, set_aside=chief,
+                                                   late=late)
     for name in damaged:
         print(f"warning: checkpoint {name} is damaged; set aside as *.damaged", flush=True)
     if damaged and not restored:

@@ -26,6 +26,14 @@ from tfgan_suite.models.base import GANModel, call_frozen
 from tfgan_suite.models.contract import EvalBatch, Grid, Signature, normal_inputs
 
 
+def averaged_copy(copy, network):
+    """``copy`` (a network shaped like ``network``, e.g. its clone) holding
+    ``network``'s weights and frozen: the start of a moving average."""
+    copy.set_weights(network.get_weights())
+    copy.trainable = False
+    return copy
+
+
 def mirror_pairs(copy, network):
     """(copy's variable, network's variable, trainable) for every variable of
     ``network`` (a moving average's pairs); ValueError if ``copy`` is not shaped
@@ -276,12 +284,8 @@ class NoiseToImageGAN(GANModel):
             self.feature_model = feature_extractor(self.discriminator, hp["feature_matching"])
         self.generator_ema = None
         if hp["g_ema"] > 0:
-            self.generator_ema = self.clone_generator()
-            self.generator_ema.set_weights(self.generator.get_weights())
-            self.generator_ema.trainable = False
-            # The export holds the average, not the raw generator.
-            self.export_networks = tuple("generator_ema" if n == "generator" else n
-                                         for n in self.export_networks)
+            self.generator_ema = averaged_copy(self.clone_generator(), self.generator)
+            self.export_instead("generator", "generator_ema")
         self.g_history = self.d_history = None
         if hp["historical_averaging"] > 0:
             self.g_history = tricks.HistoricalAverage(self.g_variables(), "g_history")
@@ -292,6 +296,12 @@ class NoiseToImageGAN(GANModel):
             drawn = self.sample_inputs(hp["vbn_reference_size"], seed=self.init_seed + 7919)
             self.vbn_reference = {k: tf.Variable(v, trainable=False, name=f"vbn_reference_{k}")
                                   for k, v in drawn.items()}
+
+    def export_instead(self, name, replacement):
+        """The export holds network ``replacement`` (e.g. an average) in place of
+        ``name``."""
+        self.export_networks = tuple(replacement if n == name else n
+                                     for n in self.export_networks)
 
     def warm_start(self, source=None):
         """With ``--d_weight_norm``, D's weight-normalised layers start from the

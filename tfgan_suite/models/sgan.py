@@ -27,7 +27,7 @@ from tfgan_suite.distribute import gather_global
 from tfgan_suite.hparams import HParam
 from tfgan_suite.models.base import call_frozen
 from tfgan_suite.models.contract import EvalBatch, Signature, uniform_images
-from tfgan_suite.models.noise import NoiseToImageGAN, mirror_pairs
+from tfgan_suite.models.noise import NoiseToImageGAN, averaged_copy, mirror_pairs
 from tfgan_suite.networks import conditional as cnets
 from tfgan_suite.registry import register
 
@@ -65,16 +65,14 @@ class SGAN(NoiseToImageGAN):
         super().__init__(networks_, **kwargs)
         self.classifier_average = self.classifier_updates = None
         if self.hparams["classifier_ema"] > 0:
-            self.classifier_average = keras.models.clone_model(self.discriminator)
-            self.classifier_average.set_weights(self.discriminator.get_weights())
-            self.classifier_average.trainable = False
+            self.classifier_average = averaged_copy(
+                keras.models.clone_model(self.discriminator), self.discriminator)
             # Updates so far: the first copies D (after any warm start), and a
             # run resumed from a checkpoint without the average starts it there.
             self.classifier_updates = tf.Variable(
                 0.0, trainable=False, name="classifier_updates",
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-            self.export_networks = tuple("classifier_average" if n == "discriminator" else n
-                                         for n in self.export_networks)
+            self.export_instead("discriminator", "classifier_average")
 
     @classmethod
     def data_defaults(cls, data_kind):
