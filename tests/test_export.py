@@ -61,6 +61,7 @@ def test_saved_model_layout_and_signatures(exported):
     assert a.shape == (5, 28, 28, 1) and np.array_equal(a, b)
     meta = json.loads(loaded.signatures["metadata"]()["json"].numpy())
     assert meta["latent_dim"] == 6 and meta["output_shape"] == [28, 28, 1]
+    assert meta["latent_distribution"] == "normal"
     assert meta["class_names"][:2] == ["0", "1"] and meta["value_range"]["images"] == [-1, 1]
     assert json.loads((version / "assets.extra" / "tfgan_metadata.json").read_text()) == meta
 
@@ -239,6 +240,14 @@ def test_rest_client_against_a_local_tf_serving_stand_in(exported, tmp_path):
         z = np.random.default_rng(1).standard_normal((3, 6)).astype(np.float32)
         direct = _FakeTFServing.loaded.signatures["serving_default"](z=tf.constant(z))
         np.testing.assert_allclose(out["images"], direct["images"].numpy(), atol=1e-6)
+        uniform = client_rest.main(["--server", url, "--model", "digits", "--num", "3",
+                                    "--seed", "1", "--latent_distribution", "uniform",
+                                    "--out_dir", str(tmp_path / "u")])
+        z = np.random.default_rng(1).uniform(-1, 1, (3, 6)).astype(np.float32)
+        np.testing.assert_allclose(
+            uniform["images"],
+            _FakeTFServing.loaded.signatures["serving_default"](z=tf.constant(z))["images"],
+            atol=1e-6)
         gen = client_rest.main(["--server", url, "--model", "digits", "--signature", "generate",
                                 "--num", "2", "--seed", "4", "--out_dir", str(tmp_path / "g")])
         assert gen["images_uint8"].shape == (2, 28, 28, 1)

@@ -322,3 +322,46 @@ def test_build_with_a_seed_gives_the_same_weights_every_time():
     a, b, c = weights(7), weights(7), weights(8)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert any(not np.array_equal(x, y) for x, y in zip(a, c))
+
+
+def test_uniform_latent_is_drawn_uniform_everywhere_z_is_drawn():
+    """--latent_distribution=uniform: z in U(-1, 1) (variance 1/3) in training,
+    in grids and sample (numpy), in generate() and in the exported graph."""
+    keras.utils.set_random_seed(0)
+    kw = dict(g_filters=4, d_filters=4, latent_dim=64, seed=0)
+    m = tg.build("dcgan", (16, 16, 1), latent_distribution="uniform", **kw)
+    seen = {}
+    m.infer = lambda inputs: seen.setdefault("generate", inputs["z"])
+    m.generate(256, seed=3)
+    draws = {"training": m.sample_latent(256).numpy(),
+             "numpy": m.draw_noise(np.random.default_rng(0), 256),
+             "graph": m.noise_in_graph([256, 64], tf.constant([1, 2])).numpy(),
+             "generate": np.asarray(seen["generate"])}
+    for where, z in draws.items():
+        assert z.shape == (256, 64), where
+        assert z.min() >= -1.0 and z.max() <= 1.0, where
+        assert abs(z.var() - 1 / 3) < 0.01, where
+    assert m.export_metadata()["latent_distribution"] == "uniform"
+    normal = tg.build("dcgan", (16, 16, 1), **kw)
+    z = normal.sample_latent(256).numpy()
+    assert abs(z.var() - 1.0) < 0.03 and np.abs(z).max() > 2.5
+
+
+def test_uniform_latent_walks_are_straight_lines_inside_the_cube():
+    m = tg.build("dcgan", (16, 16, 1), g_filters=4, d_filters=4, latent_dim=8, seed=0,
+                 latent_distribution="uniform")
+    seen = {}
+
+    def capture(inputs):
+        seen["z"] = inputs["z"]
+        return np.zeros((len(inputs["z"]), 16, 16, 1), "float32")
+    m.generate_from = capture
+    m.interpolation_grid(rows=3, steps=5, seed=0)
+    z = seen["z"].reshape(3, 5, 8)
+    assert np.abs(z).max() <= 1.0
+    np.testing.assert_allclose(z[:, 2], (z[:, 0] + z[:, 4]) / 2, atol=1e-6)  # the midpoint
+
+
+def test_biggan_refuses_uniform_latent():
+    with pytest.raises(ConfigError, match="--latent_distribution"):
+        tg.build("biggan", (32, 32, 1), class_names=("a", "b"), latent_distribution="uniform")

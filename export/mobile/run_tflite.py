@@ -26,23 +26,25 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "serving"))
-from client_rest import write_png  # noqa: E402
+from client_rest import add_latent_flag, draw_latent, write_png  # noqa: E402
 
 
-def draw(name, detail, rng, label=None):
-    """One batch of an input: N(0, 1) noise for ``z``, ``label`` for int class
-    inputs (labels, InfoGAN's categorical code), U(-1, 1) for continuous codes."""
+def draw(name, detail, rng, label=None, latent="normal"):
+    """One batch of an input: noise for ``z`` (N(0, 1), or U(-1, 1) with
+    ``latent="uniform"``: the export metadata's ``latent_distribution``),
+    ``label`` for int class inputs (labels, InfoGAN's categorical code),
+    U(-1, 1) for continuous codes."""
     shape = tuple(detail["shape"])
     if np.issubdtype(detail["dtype"], np.integer):
         if label is None:
             raise SystemExit(f"the model takes class ids ({name!r}): give --label=CLASS")
         return np.full(shape, label, detail["dtype"])
     if name == "z":
-        return rng.standard_normal(shape).astype(np.float32)
+        return draw_latent(rng, shape, latent)
     return rng.uniform(-1, 1, shape).astype(np.float32)
 
 
-def generate(model_path, num, seed, label=None):
+def generate(model_path, num, seed, label=None, latent="normal"):
     from ai_edge_litert.interpreter import Interpreter
     interpreter = Interpreter(model_path=model_path)
     runner = interpreter.get_signature_runner("serving_default")
@@ -50,7 +52,7 @@ def generate(model_path, num, seed, label=None):
     rng = np.random.default_rng(seed)
     images = []
     while len(images) < num:
-        out = runner(**{name: draw(name, detail, rng, label)
+        out = runner(**{name: draw(name, detail, rng, label, latent)
                         for name, detail in sorted(details.items())})
         images.extend(out["images_uint8"])
     return np.stack(images[:num])
@@ -105,6 +107,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--label", type=int, default=None,
                         help="conditional models: the class of every image")
+    add_latent_flag(parser)
     parser.add_argument("--input", default=None,
                         help="image-input models: the image to upscale / translate")
     parser.add_argument("--out", default="tflite.png")
@@ -118,7 +121,7 @@ def main(argv=None):
         write_png(args.out, result)
         print(f"wrote {args.out}: {result.shape}")
         return result
-    images = generate(args.model, args.num, args.seed, args.label)
+    images = generate(args.model, args.num, args.seed, args.label, args.latent_distribution)
     write_png(args.out, grid(images))
     print(f"wrote {args.out}: {len(images)} images of {images.shape[1:]}")
     return images

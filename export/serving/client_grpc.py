@@ -19,7 +19,7 @@ def main(argv=None):
     import tensorflow as tf
     from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-    from client_rest import write_png  # same folder
+    from client_rest import add_latent_flag, draw_latent, write_png  # same folder
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", default="localhost:8500")
@@ -27,6 +27,7 @@ def main(argv=None):
     parser.add_argument("--signature", default="serving_default",
                         choices=["serving_default", "generate"])
     parser.add_argument("--latent_dim", type=int, default=100)
+    add_latent_flag(parser)
     parser.add_argument("--num", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out_dir", default="served")
@@ -39,8 +40,9 @@ def main(argv=None):
         request.inputs["num_samples"].CopyFrom(tf.make_tensor_proto(args.num, tf.int32))
         request.inputs["seed"].CopyFrom(tf.make_tensor_proto(args.seed, tf.int32))
     else:
-        z = np.random.default_rng(args.seed).standard_normal((args.num, args.latent_dim))
-        request.inputs["z"].CopyFrom(tf.make_tensor_proto(z.astype(np.float32)))
+        z = draw_latent(np.random.default_rng(args.seed), (args.num, args.latent_dim),
+                        args.latent_distribution)
+        request.inputs["z"].CopyFrom(tf.make_tensor_proto(z))
     stub = prediction_service_pb2_grpc.PredictionServiceStub(grpc.insecure_channel(args.server))
     response = stub.Predict(request, timeout=60.0)
     images = tf.make_ndarray(response.outputs["images_uint8"])

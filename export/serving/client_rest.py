@@ -66,6 +66,23 @@ def signature_inputs(server, model, signature="serving_default", timeout=60):
     return out
 
 
+LATENT_DISTRIBUTIONS = ("normal", "uniform")
+
+
+def draw_latent(rng, shape, distribution="normal"):
+    """z as the model was trained with it (its export metadata's
+    ``latent_distribution``): N(0, 1), or U(-1, 1) per dimension."""
+    if distribution == "uniform":
+        return rng.uniform(-1.0, 1.0, shape).astype(np.float32)
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def add_latent_flag(parser):
+    parser.add_argument("--latent_distribution", default="normal", choices=LATENT_DISTRIBUTIONS,
+                        help="the distribution z was trained with (the export metadata's "
+                             "latent_distribution)")
+
+
 def latent_dim(server, model, timeout=60):
     """The size of ``z`` from TF Serving's model metadata."""
     return signature_inputs(server, model, timeout=timeout)["z"]
@@ -152,6 +169,7 @@ def main(argv=None):
                         choices=["serving_default", "generate"])
     parser.add_argument("--latent_dim", type=int, default=None,
                         help="default: asked from the model's metadata signature")
+    add_latent_flag(parser)
     parser.add_argument("--num", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--label", type=int, default=None,
@@ -174,8 +192,8 @@ def main(argv=None):
         names = {"z": args.latent_dim} if args.latent_dim and args.label is None else \
             signature_inputs(args.server, args.model)
         latent = args.latent_dim or names["z"]
-        z = np.random.default_rng(args.seed).standard_normal((args.num, latent))
-        inputs = {"z": z.astype(np.float32)}
+        inputs = {"z": draw_latent(np.random.default_rng(args.seed), (args.num, latent),
+                                   args.latent_distribution)}
         if "labels" in names:
             if args.label is None:
                 parser.error(f"model {args.model} is conditional: give --label=CLASS")

@@ -85,6 +85,8 @@ class BigGAN(ConditionalGAN):
     )
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "orthogonal_reg")
     refused_tricks = {name: _FIXED for name in FIXED_NETWORK_FLAGS + ("d_spectral_norm",)}
+    refused_tricks["latent_distribution"] = ("its z is normal, so that --truncation can "
+                                             "resample it")
 
     @classmethod
     def check_data(cls, hp, data):

@@ -84,6 +84,9 @@ MLP_ONLY_DEFAULTS = {"d_weight_norm": False, "g_weight_norm": False, "d_input_no
 
 NOISE_HPARAMS = (
     HParam("latent_dim", 100, "Dimension of the noise z.", "int", lower=1),
+    HParam("latent_distribution", "normal", "Distribution of z: normal N(0, I), or uniform "
+           "U(-1, 1) per dimension (the DCGAN paper's and the InfoGAN code's choice).", "enum",
+           choices=("normal", "uniform")),
     DISC_STEPS,
     HParam("update", "alternating", "How a step updates the players: alternating (the "
            "papers' Algorithm 1: D on a fake batch, then G through the updated D on fresh "
@@ -350,9 +353,19 @@ class NoiseToImageGAN(GANModel):
     def sample_latent(self, batch_size):
         """Noise for this replica's ``batch_size`` examples, drawn for the global
         batch and sliced by replica id."""
-        return draw_for_global_batch(
-            lambda shape: keras.random.normal(shape, seed=self.seed_generator),
-            (batch_size, self.latent_dim))
+        return draw_for_global_batch(lambda shape: self.random_latent(shape, self.seed_generator),
+                                     (batch_size, self.latent_dim))
+
+    @property
+    def uniform_latent(self):
+        return self.hparams.get("latent_distribution", "normal") == "uniform"
+
+    def random_latent(self, shape, seed):
+        """z of ``shape`` from a Keras seed (a SeedGenerator or an int), in the
+        distribution of --latent_distribution."""
+        if self.uniform_latent:
+            return keras.random.uniform(shape, -1.0, 1.0, seed=seed)
+        return keras.random.normal(shape, seed=seed)
 
     def generator_inputs(self, real, batch_size):
         """The generator's inputs for one step ({"z": ...}); conditional models
@@ -544,9 +557,8 @@ class NoiseToImageGAN(GANModel):
         advance the model's generator); without, it comes from the model's
         ``SeedGenerator``.
         """
-        z = keras.random.normal(
-            (int(num), self.latent_dim),
-            seed=self.seed_generator if seed is None else int(seed))
+        z = self.random_latent((int(num), self.latent_dim),
+                               self.seed_generator if seed is None else int(seed))
         return self.infer({"z": z})
 
     def infer(self, inputs):
@@ -556,11 +568,17 @@ class NoiseToImageGAN(GANModel):
 
     def draw_noise(self, rng, num):
         """z for ``num`` samples at inference (grids, evaluation, ``sample``) from
-        a numpy Generator: N(0, I) (BigGAN: truncated by ``--truncation``)."""
-        return rng.standard_normal((int(num), self.latent_dim)).astype("float32")
+        a numpy Generator: N(0, I) or U(-1, 1) (--latent_distribution; BigGAN:
+        truncated by ``--truncation``)."""
+        shape = (int(num), self.latent_dim)
+        if self.uniform_latent:
+            return rng.uniform(-1.0, 1.0, shape).astype("float32")
+        return rng.standard_normal(shape).astype("float32")
 
     def noise_in_graph(self, shape, key):
         """The same inside an exported graph (``generate``), from a stateless key."""
+        if self.uniform_latent:
+            return tf.random.stateless_uniform(shape, key, -1.0, 1.0)
         return tf.random.stateless_normal(shape, key)
 
     def sample_inputs(self, num, seed, data=None):
@@ -587,8 +605,12 @@ class NoiseToImageGAN(GANModel):
 
     def interpolation_grid(self, rows, steps, seed):
         rng = np.random.default_rng(seed)
-        z0, z1 = rng.standard_normal((2, rows, self.latent_dim))
-        z = slerp(z0, z1, np.linspace(0.0, 1.0, steps)).reshape(-1, self.latent_dim)
+        z0, z1 = self.draw_noise(rng, 2 * rows).astype("float64").reshape(2, rows, -1)
+        t = np.linspace(0.0, 1.0, steps)
+        # Uniform z: a straight line stays inside the cube (the DCGAN paper's walks).
+        walk = (z0[:, None] + t[None, :, None] * (z1 - z0)[:, None] if self.uniform_latent
+                else slerp(z0, z1, t))
+        z = walk.reshape(-1, self.latent_dim)
         images = self.generate_from({"z": z.astype("float32")})
         return Grid(np.asarray(images), cols=steps,
                     caption=f"{rows} latent walks of {steps} steps")
@@ -630,5 +652,6 @@ class NoiseToImageGAN(GANModel):
     def export_metadata(self):
         meta = super().export_metadata()
         meta.update(latent_dim=self.latent_dim,
+                    latent_distribution=self.hparams.get("latent_distribution", "normal"),
                     output_shape=list(self.generator.output_shape[1:]))
         return meta
