@@ -65,12 +65,25 @@ def tutorial_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla):
 
 
 def wgan_gp_loop(generator, discriminator, latent_dim, batch, lr, beta1, beta2, disc_steps,
-                 gp_weight, xla):
+                 gp_weight, xla, drift=0.0, alpha=None, ema=None):
     """WGAN-GP as a tutorial writes it (Gulrajani et al. 2017, Algorithm 1):
     ``disc_steps`` critic updates, each on its slice of the element's real
-    images with the gradient penalty from an inner tape, then one G update."""
+    images with the gradient penalty from an inner tape, then one G update.
+
+    Progressive GAN at a fixed stage is the same loop with ``alpha`` (the fade
+    input both networks take; 1.0 at the last stage), the drift term
+    ``drift * E[D(x)^2]`` and ``ema = (averaged copy of G, decay)``, updated
+    after each G step as the paper's Gs."""
     import tensorflow as tf
     g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1, beta2)
+    if alpha is None:
+        G, D = generator, discriminator
+    else:
+        def G(z, training):
+            return generator((z, alpha), training=training)
+
+        def D(x, training):
+            return discriminator((x, alpha), training=training)
 
     @tf.function(jit_compile=xla)
     def step(real):
@@ -78,24 +91,30 @@ def wgan_gp_loop(generator, discriminator, latent_dim, batch, lr, beta1, beta2, 
             x = real[i * batch:(i + 1) * batch]
             z = tf.random.normal((batch, latent_dim))
             with tf.GradientTape() as tape:
-                fake = generator(z, training=True)
+                fake = G(z, training=True)
                 eps = tf.random.uniform((batch, 1, 1, 1))
                 mixed = eps * x + (1.0 - eps) * fake
                 with tf.GradientTape() as inner:
                     inner.watch(mixed)
-                    mixed_out = discriminator(mixed, training=True)
+                    mixed_out = D(mixed, training=True)
                 grad = inner.gradient(mixed_out, mixed)
                 norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=[1, 2, 3]) + 1e-12)
-                d_loss = (tf.reduce_mean(discriminator(fake, training=True))
-                          - tf.reduce_mean(discriminator(x, training=True))
+                real_out = D(x, training=True)
+                d_loss = (tf.reduce_mean(D(fake, training=True)) - tf.reduce_mean(real_out)
                           + gp_weight * tf.reduce_mean(tf.square(norm - 1.0)))
+                if drift:
+                    d_loss += drift * tf.reduce_mean(tf.square(real_out))
             grads = tape.gradient(d_loss, discriminator.trainable_variables)
             d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
         z = tf.random.normal((batch, latent_dim))
         with tf.GradientTape() as tape:
-            g_loss = -tf.reduce_mean(discriminator(generator(z, training=True), training=True))
+            g_loss = -tf.reduce_mean(D(G(z, training=True), training=True))
         grads = tape.gradient(g_loss, generator.trainable_variables)
         g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        if ema is not None:
+            average, decay = ema
+            for a, w in zip(average.trainable_variables, generator.trainable_variables):
+                a.assign(decay * a + (1.0 - decay) * w)
         return d_loss, g_loss
 
     return step

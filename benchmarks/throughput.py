@@ -19,10 +19,14 @@ from plain_loop import cgan_loop, plain_loop, tutorial_loop, wgan_gp_loop
 
 from absl import app, flags
 
-flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan, wgan_gp or cgan; "
-                    "wgan_gp against a plain loop with its 5 critic steps and gradient "
-                    "penalty, cgan against a conditional loop with labels).")
+flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan, wgan_gp, cgan or "
+                    "progan; wgan_gp against a plain loop with its 5 critic steps and "
+                    "gradient penalty, cgan against a conditional loop with labels, progan "
+                    "at its last stage (--noprogressive) against the WGAN-GP loop with the "
+                    "fade input, the drift term and G's moving average).")
 flags.DEFINE_string("dataset", "bundled:mnist", "Dataset spec.")
+flags.DEFINE_integer("image_size", None, "Image size (default: the dataset's own; progan: "
+                     "32).")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_integer("filters", 64, "g_filters = d_filters (dcgan).")
 flags.DEFINE_integer("steps", 40, "Timed steps per measurement.")
@@ -41,13 +45,17 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     import keras
+    import tensorflow as tf
 
     import tfgan_suite as tg
     from tfgan_suite import data, distribute
 
-    source = data.load(FLAGS.dataset)
+    size = FLAGS.image_size or (32 if FLAGS.model == "progan" else None)
+    source = data.load(FLAGS.dataset, image_size=size)
     hp = (dict(g_filters=FLAGS.filters, d_filters=FLAGS.filters)
           if FLAGS.model in ("dcgan", "wgan_gp", "cgan") else {})
+    if FLAGS.model == "progan":
+        hp = dict(progressive=False)
     images = FLAGS.steps * FLAGS.batch_size
     rows = []
     settings = [(x.lower() == "true", u, m.lower() == "true") for u in FLAGS.update
@@ -59,6 +67,8 @@ def main(argv):
         twin = tg.build(FLAGS.model, data=source, seed=0, **hp)  # networks for the baseline
         twin.generator.set_weights(suite.generator.get_weights())
         twin.discriminator.set_weights(suite.discriminator.get_weights())
+        if getattr(twin, "generator_ema", None) is not None:
+            twin.generator_ema.set_weights(suite.generator_ema.get_weights())
         hps = suite.hparams
         ds = source.dataset(FLAGS.batch_size, disc_steps=hps["disc_steps"], seed=0,
                             fields=suite.batch_fields)
@@ -66,6 +76,12 @@ def main(argv):
             step = wgan_gp_loop(twin.generator, twin.discriminator, suite.latent_dim,
                                 FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
                                 hps["beta2"], hps["disc_steps"], hps["gp_weight"], xla)
+        elif FLAGS.model == "progan":
+            step = wgan_gp_loop(twin.generator, twin.discriminator, suite.latent_dim,
+                                FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
+                                hps["beta2"], hps["disc_steps"], hps["gp_weight"], xla,
+                                drift=hps["drift"], alpha=tf.constant(1.0),
+                                ema=(twin.generator_ema, hps["g_ema"]))
         elif FLAGS.model == "cgan":
             step = cgan_loop(twin.generator, twin.discriminator, suite.latent_dim,
                              source.num_classes, FLAGS.batch_size, hps["g_learning_rate"],
