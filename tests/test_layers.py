@@ -1,4 +1,5 @@
 """Reusable layers against NumPy references."""
+import keras
 import numpy as np
 import pytest
 
@@ -110,3 +111,52 @@ def test_layers_serialise(layer):
     clone = layer.__class__.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
     assert keras.saving.get_registered_name(type(layer)).startswith("tfgan_suite>")
+
+
+@pytest.mark.parametrize("shape", [(6, 5, 4, 3), (16, 7)])
+def test_fused_batch_norm_equals_keras_batch_norm(shape):
+    """Training output, gradients and moving statistics of the fused layer
+    equal Keras' BatchNormalization's; inference is Keras' own."""
+    import tensorflow as tf
+
+    from tfgan_suite.layers import FusedBatchNormalization
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(2.0, 3.0, shape).astype("float32"))
+    weights = tf.constant(rng.normal(size=shape).astype("float32"))
+    fused = FusedBatchNormalization(momentum=0.8)
+    plain = keras.layers.BatchNormalization(momentum=0.8)
+    outs = {}
+    for name, layer in (("fused", fused), ("plain", plain)):
+        layer.build(shape)
+        layer.gamma.assign(rng.normal(1.0, 0.2, shape[-1]).astype("float32"))
+        layer.beta.assign(np.linspace(-1, 1, shape[-1]).astype("float32"))
+        if name == "plain":
+            plain.gamma.assign(fused.gamma)
+            plain.beta.assign(fused.beta)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * weights)
+        grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
+        outs[name] = [y.numpy()] + [g.numpy() for g in grads] + [
+            layer.moving_mean.numpy(), layer.moving_variance.numpy(),
+            layer(x, training=False).numpy()]
+    for a, b in zip(outs["fused"], outs["plain"]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    assert not np.allclose(outs["fused"][5], 1.0)  # the moving variance did move
+
+
+def test_fused_batch_norm_runs_the_fused_kernel_in_bfloat16():
+    import tensorflow as tf
+
+    from tfgan_suite.layers import FusedBatchNormalization
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    layer = FusedBatchNormalization()
+    x = tf.random.normal((4, 3, 3, 2))
+    graph = tf.function(lambda t: layer(t, training=True)).get_concrete_function(x).graph
+    ops = [op for op in graph.get_operations() if op.type == "FusedBatchNormV3"]
+    assert ops and ops[0].inputs[0].dtype == tf.bfloat16
+    y = layer(tf.cast(x, tf.bfloat16), training=True)
+    assert y.dtype == tf.bfloat16
+    ref = (x - tf.reduce_mean(x, [0, 1, 2])) / tf.math.reduce_std(x, [0, 1, 2])
+    np.testing.assert_allclose(tf.cast(y, tf.float32).numpy(), ref.numpy(), atol=0.05)

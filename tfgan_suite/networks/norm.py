@@ -61,7 +61,8 @@ def normalization(kind, name=None, rank=4, reference_size=None):
         return VirtualBatchNormalization(reference_size or 64, name=name)
     _check_norm(kind)
     if kind == "batch":
-        return layers.BatchNormalization(name=name)
+        from tfgan_suite.layers import FusedBatchNormalization
+        return FusedBatchNormalization(name=name)
     if kind == "sync_batch":
         return layers.BatchNormalization(synchronized=True, name=name)
     if kind == "layer":
