@@ -24,6 +24,7 @@ from keras import layers
 
 from tfgan_suite import losses
 from tfgan_suite.hparams import HParam
+from tfgan_suite.layers import FusedBatchNormalization
 from tfgan_suite.models.coded import Code, CodedGAN
 from tfgan_suite.models.gan import GAN, sigmoid_logs
 from tfgan_suite.networks import conditional as cnets
@@ -35,7 +36,7 @@ def q_outputs(hp, features, num_categories, num_continuous):
     categorical logits and the continuous means."""
     x = layers.Dense(hp["q_hidden_units"], name="q_dense")(features)
     if hp["q_batchnorm"]:
-        x = layers.BatchNormalization(name="q_bn")(x)
+        x = FusedBatchNormalization(name="q_bn")(x)
     x = layers.LeakyReLU(0.2, name="q_lrelu")(x)
     return (layers.Dense(num_categories, name="q_categorical")(x),
             layers.Dense(num_continuous, name="q_continuous")(x))

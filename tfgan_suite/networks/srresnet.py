@@ -18,7 +18,7 @@ import math
 import keras
 from keras import layers
 
-from tfgan_suite.layers import BicubicUpsample, PixelShuffle, PReLU
+from tfgan_suite.layers import BicubicUpsample, FusedBatchNormalization, PixelShuffle, PReLU
 
 
 def prelu(name=None):
@@ -30,7 +30,7 @@ def bn(name):
     """BatchNorm with moving statistics that follow the last ~10 batches
     (momentum 0.9, PyTorch's default, which the SRGAN reimplementations use;
     Keras' 0.99 leaves inference statistics stale for hundreds of steps)."""
-    return layers.BatchNormalization(momentum=0.9, name=name)
+    return FusedBatchNormalization(momentum=0.9, name=name)
 
 
 def srresnet_generator(channels=3, scale=4, num_blocks=16, filters=64, global_skip="none",
