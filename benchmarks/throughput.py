@@ -72,16 +72,14 @@ def main(argv):
         hps = suite.hparams
         ds = source.dataset(FLAGS.batch_size, disc_steps=hps["disc_steps"], seed=0,
                             fields=suite.batch_fields)
-        if FLAGS.model == "wgan_gp":
-            step = wgan_gp_loop(twin.generator, twin.discriminator, suite.latent_dim,
-                                FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
-                                hps["beta2"], hps["disc_steps"], hps["gp_weight"], xla)
-        elif FLAGS.model == "progan":
+        if FLAGS.model in ("wgan_gp", "progan"):
+            progan = (dict(drift=hps["drift"], alpha=tf.constant(1.0),
+                           ema=(twin.generator_ema, hps["g_ema"]))
+                      if FLAGS.model == "progan" else {})
             step = wgan_gp_loop(twin.generator, twin.discriminator, suite.latent_dim,
                                 FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
                                 hps["beta2"], hps["disc_steps"], hps["gp_weight"], xla,
-                                drift=hps["drift"], alpha=tf.constant(1.0),
-                                ema=(twin.generator_ema, hps["g_ema"]))
+                                **progan)
         elif FLAGS.model == "cgan":
             step = cgan_loop(twin.generator, twin.discriminator, suite.latent_dim,
                              source.num_classes, FLAGS.batch_size, hps["g_learning_rate"],

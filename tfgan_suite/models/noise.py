@@ -357,8 +357,13 @@ class NoiseToImageGAN(GANModel):
                                      (batch_size, self.latent_dim))
 
     @property
+    def latent_distribution(self):
+        """--latent_distribution: "normal" or "uniform"."""
+        return self.hparams.get("latent_distribution", "normal")
+
+    @property
     def uniform_latent(self):
-        return self.hparams.get("latent_distribution", "normal") == "uniform"
+        return self.latent_distribution == "uniform"
 
     def random_latent(self, shape, seed):
         """z of ``shape`` from a Keras seed (a SeedGenerator or an int), in the
@@ -652,6 +657,6 @@ class NoiseToImageGAN(GANModel):
     def export_metadata(self):
         meta = super().export_metadata()
         meta.update(latent_dim=self.latent_dim,
-                    latent_distribution=self.hparams.get("latent_distribution", "normal"),
+                    latent_distribution=self.latent_distribution,
                     output_shape=list(self.generator.output_shape[1:]))
         return meta
