@@ -111,10 +111,7 @@ def wgan_gp_loop(generator, discriminator, latent_dim, batch, lr, beta1, beta2, 
             g_loss = -tf.reduce_mean(D(G(z, training=True), training=True))
         grads = tape.gradient(g_loss, generator.trainable_variables)
         g_opt.apply_gradients(zip(grads, generator.trainable_variables))
-        if ema is not None:
-            average, decay = ema
-            for a, w in zip(average.trainable_variables, generator.trainable_variables):
-                a.assign(decay * a + (1.0 - decay) * w)
+        _ema_update(None if ema is None else ema + (generator,))
         return d_loss, g_loss
 
     return step
@@ -150,6 +147,146 @@ def cgan_loop(generator, discriminator, latent_dim, num_classes, batch, lr, beta
                 discriminator([generator([z, y], training=True), y], training=True))
         grads = tape.gradient(g_loss, generator.trainable_variables)
         g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        return d_loss, g_loss
+
+    return step
+
+
+def _ema_update(ema):
+    """The averaged copy of G after a G step: ``ema = (copy, decay, G)`` or None."""
+    if ema is not None:
+        average, decay, generator = ema
+        for a, w in zip(average.trainable_variables, generator.trainable_variables):
+            a.assign(decay * a + (1.0 - decay) * w)
+
+
+def acgan_loop(generator, discriminator, latent_dim, num_classes, batch, lr, beta1, xla):
+    """ACGAN as a tutorial writes it (Odena et al. 2017): G([z, c]); D(x) gives
+    a source logit and class logits; D minimises the source cross-entropy plus
+    the class cross-entropy on real and generated images, G the non-saturating
+    source loss plus the class cross-entropy of its images."""
+    import tensorflow as tf
+
+    from tfgan_suite import losses
+    g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1)
+
+    def draw():
+        return (tf.random.normal((batch, latent_dim)),
+                tf.random.uniform((batch,), 0, num_classes, dtype=tf.int32))
+
+    @tf.function(jit_compile=xla)
+    def step(element):
+        real, labels = element
+        z, c = draw()
+        with tf.GradientTape() as tape:
+            fake = generator([z, c], training=True)
+            real_source, real_classes = discriminator(real, training=True)
+            fake_source, fake_classes = discriminator(fake, training=True)
+            d_loss = (losses.minimax_discriminator_loss(real_source, fake_source)
+                      + losses.class_cross_entropy(labels, real_classes)
+                      + losses.class_cross_entropy(c, fake_classes))
+        grads = tape.gradient(d_loss, discriminator.trainable_variables)
+        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        z, c = draw()
+        with tf.GradientTape() as tape:
+            source, classes = discriminator(generator([z, c], training=True), training=True)
+            g_loss = (losses.non_saturating_generator_loss(source)
+                      + losses.class_cross_entropy(c, classes))
+        grads = tape.gradient(g_loss, generator.trainable_variables)
+        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        return d_loss, g_loss
+
+    return step
+
+
+def biggan_loop(generator, discriminator, latent_dim, num_classes, batch, g_lr, d_lr, beta1,
+                beta2, disc_steps, ortho_kernels, ortho_weight, ema, xla):
+    """BigGAN as a tutorial writes it (Brock et al. 2019): ``disc_steps`` hinge
+    D updates, each on its slice of the element with its real labels against
+    G([z, c]) with uniform c, D([x, c]) the projection discriminator; then one
+    G update on the hinge loss plus beta times the orthogonal regularisation of
+    ``ortho_kernels``, and the moving average of G (``ema = (copy, decay)``)."""
+    import keras
+    import tensorflow as tf
+
+    from tfgan_suite import losses
+    from tfgan_suite.layers import orthogonal_regularization
+    g_opt = keras.optimizers.Adam(g_lr, beta_1=beta1, beta_2=beta2)
+    d_opt = keras.optimizers.Adam(d_lr, beta_1=beta1, beta_2=beta2)
+    g_opt.build(generator.trainable_variables)
+    d_opt.build(discriminator.trainable_variables)
+
+    def draw():
+        return (tf.random.normal((batch, latent_dim)),
+                tf.random.uniform((batch,), 0, num_classes, dtype=tf.int32))
+
+    @tf.function(jit_compile=xla)
+    def step(element):
+        real, labels = element
+        for i in range(disc_steps):
+            x, y = real[i * batch:(i + 1) * batch], labels[i * batch:(i + 1) * batch]
+            z, c = draw()
+            with tf.GradientTape() as tape:
+                fake = generator([z, c], training=True)
+                d_loss = losses.hinge_discriminator_loss(
+                    discriminator([x, y], training=True),
+                    discriminator([fake, c], training=True))
+            grads = tape.gradient(d_loss, discriminator.trainable_variables)
+            d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        z, c = draw()
+        with tf.GradientTape() as tape:
+            out = discriminator([generator([z, c], training=True), c], training=True)
+            ortho = tf.add_n([orthogonal_regularization(k, 1.0) for k in ortho_kernels])
+            g_loss = losses.hinge_generator_loss(out) + ortho_weight * ortho
+        grads = tape.gradient(g_loss, generator.trainable_variables)
+        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        _ema_update(ema + (generator,))
+        return d_loss, g_loss
+
+    return step
+
+
+def stylegan_loop(generator, discriminator, latent_dim, batch, lr, beta1, beta2, r1_gamma,
+                  mixing, ema, xla):
+    """StyleGAN as its released code trains it at a fixed resolution (Karras et
+    al. 2019): G((z, z2, crossover, psi, alpha)) with style mixing for a
+    ``mixing`` fraction of samples, D((x, alpha)); the non-saturating logistic
+    loss with R1 (``r1_gamma``) taken from the real forward pass, one D update
+    per G update, and the moving average of G (``ema = (copy, decay)``)."""
+    import tensorflow as tf
+
+    from tfgan_suite import losses
+    g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1, beta2)
+    alpha, psi = tf.constant(1.0), tf.constant(1.0)
+    layers = float(generator.layers_at())
+
+    def G(training):
+        u = tf.random.uniform((batch, 2))
+        point = 1 + tf.cast(tf.floor(u[:, 1] * (layers - 1.0)), tf.int32)
+        crossover = tf.where(u[:, 0] < mixing, point, generator.num_layers)
+        z, z2 = tf.random.normal((batch, latent_dim)), tf.random.normal((batch, latent_dim))
+        return generator((z, z2, crossover, psi, alpha), training=training)
+
+    @tf.function(jit_compile=xla)
+    def step(real):
+        with tf.GradientTape() as tape:
+            fake = G(training=True)
+            with tf.GradientTape() as inner:
+                inner.watch(real)
+                real_out = discriminator((real, alpha), training=True)
+                score = tf.reduce_sum(real_out)
+            grad = inner.gradient(score, real)
+            r1 = 0.5 * tf.reduce_mean(tf.reduce_sum(tf.square(grad), axis=[1, 2, 3]))
+            d_loss = (losses.minimax_discriminator_loss(
+                real_out, discriminator((fake, alpha), training=True)) + r1_gamma * r1)
+        grads = tape.gradient(d_loss, discriminator.trainable_variables)
+        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        with tf.GradientTape() as tape:
+            g_loss = losses.non_saturating_generator_loss(
+                discriminator((G(training=True), alpha), training=True))
+        grads = tape.gradient(g_loss, generator.trainable_variables)
+        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        _ema_update(ema + (generator,))
         return d_loss, g_loss
 
     return step

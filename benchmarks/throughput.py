@@ -15,18 +15,23 @@ suite / baseline, with and without XLA. Nothing here asserts a time.
 import statistics
 import time
 
-from plain_loop import cgan_loop, plain_loop, tutorial_loop, wgan_gp_loop
+from plain_loop import (acgan_loop, biggan_loop, cgan_loop, plain_loop, stylegan_loop,
+                        tutorial_loop, wgan_gp_loop)
 
 from absl import app, flags
 
-flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan, wgan_gp, cgan or "
-                    "progan; wgan_gp against a plain loop with its 5 critic steps and "
-                    "gradient penalty, cgan against a conditional loop with labels, progan "
-                    "at its last stage (--noprogressive) against the WGAN-GP loop with the "
-                    "fade input, the drift term and G's moving average).")
+flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan, wgan_gp, cgan, "
+                    "acgan, progan, stylegan or biggan; wgan_gp against a plain loop with "
+                    "its 5 critic steps and gradient penalty, cgan and acgan against "
+                    "conditional loops with labels, progan at its last stage "
+                    "(--noprogressive) against the WGAN-GP loop with the fade input, the "
+                    "drift term and G's moving average, stylegan (fixed resolution) against "
+                    "a loop with style mixing, R1 and G's moving average, biggan against a "
+                    "hinge loop with 2 D steps, orthogonal regularisation and G's moving "
+                    "average).")
 flags.DEFINE_string("dataset", "bundled:mnist", "Dataset spec.")
-flags.DEFINE_integer("image_size", None, "Image size (default: the dataset's own; progan: "
-                     "32).")
+flags.DEFINE_integer("image_size", None, "Image size (default: the dataset's own; progan, "
+                     "stylegan, biggan: 32).")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_integer("filters", 64, "g_filters = d_filters (dcgan).")
 flags.DEFINE_integer("steps", 40, "Timed steps per measurement.")
@@ -50,10 +55,11 @@ def main(argv):
     import tfgan_suite as tg
     from tfgan_suite import data, distribute
 
-    size = FLAGS.image_size or (32 if FLAGS.model == "progan" else None)
+    size = FLAGS.image_size or (32 if FLAGS.model in ("progan", "stylegan", "biggan")
+                                else None)
     source = data.load(FLAGS.dataset, image_size=size)
     hp = (dict(g_filters=FLAGS.filters, d_filters=FLAGS.filters)
-          if FLAGS.model in ("dcgan", "wgan_gp", "cgan") else {})
+          if FLAGS.model in ("dcgan", "wgan_gp", "cgan", "acgan") else {})
     if FLAGS.model == "progan":
         hp = dict(progressive=False)
     images = FLAGS.steps * FLAGS.batch_size
@@ -80,10 +86,22 @@ def main(argv):
                                 FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
                                 hps["beta2"], hps["disc_steps"], hps["gp_weight"], xla,
                                 **progan)
-        elif FLAGS.model == "cgan":
-            step = cgan_loop(twin.generator, twin.discriminator, suite.latent_dim,
-                             source.num_classes, FLAGS.batch_size, hps["g_learning_rate"],
-                             hps["beta1"], xla)
+        elif FLAGS.model in ("cgan", "acgan"):
+            loop = cgan_loop if FLAGS.model == "cgan" else acgan_loop
+            step = loop(twin.generator, twin.discriminator, suite.latent_dim,
+                        source.num_classes, FLAGS.batch_size, hps["g_learning_rate"],
+                        hps["beta1"], xla)
+        elif FLAGS.model == "stylegan":
+            step = stylegan_loop(twin.generator, twin.discriminator, suite.latent_dim,
+                                 FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
+                                 hps["beta2"], hps["r1_gamma"], hps["style_mixing"],
+                                 (twin.generator_ema, hps["g_ema"]), xla)
+        elif FLAGS.model == "biggan":
+            step = biggan_loop(twin.generator, twin.discriminator, suite.latent_dim,
+                               source.num_classes, FLAGS.batch_size, hps["g_learning_rate"],
+                               hps["d_learning_rate"], hps["beta1"], hps["beta2"],
+                               hps["disc_steps"], twin.orthogonal_kernels(),
+                               hps["orthogonal_reg"], (twin.generator_ema, hps["g_ema"]), xla)
         else:
             loop = tutorial_loop if update == "simultaneous" else plain_loop
             step = loop(twin.generator, twin.discriminator, suite.latent_dim,

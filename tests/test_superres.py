@@ -219,6 +219,58 @@ def _dihedral(a, transpose, mirror, flip):
     return a[::-1] if flip else a
 
 
+def test_rescaled_crops_at_factor_one_have_the_whole_images_lr():
+    """At factor 1 a rescaled crop is a crop of the HR image itself, and its LR
+    (made from the crop's window only) equals the LR of the whole image on the
+    same pixel grid: the margin covers the bicubic kernel's reach."""
+    rng = np.random.default_rng(0)
+    hr_full = rng.integers(0, 256, (60, 66, 3)).astype(np.uint8)
+    crops_lr, crops_hr = superres.rescaled_crops(tf.constant(hr_full), 16, 4,
+                                                 tf.constant([1, 2], tf.int64), 4, False,
+                                                 smallest=1.0 - 1e-6)
+    assert crops_lr.shape == (4, 4, 4, 3) and crops_hr.shape == (4, 16, 16, 3)
+    margin = superres.RESCALE_MARGIN * 4
+    for a, b in zip(crops_lr.numpy(), crops_hr.numpy()):
+        (y, x), = [(y, x) for y in range(45) for x in range(51)
+                   if np.array_equal(hr_full[y:y + 16, x:x + 16], b)]
+        oy, ox = (y - margin) % 4, (x - margin) % 4  # the window's LR pixel grid
+        region = hr_full[oy:oy + (60 - oy) // 4 * 4, ox:ox + (66 - ox) // 4 * 4]
+        lr = superres.downscale(tf.constant(region), 4).numpy()
+        ly, lx = (y - oy) // 4, (x - ox) // 4
+        np.testing.assert_array_equal(lr[ly:ly + 4, lx:lx + 4], a)
+
+
+def test_rescaled_crops_zoom_out_by_factors_in_the_range():
+    """On a horizontal ramp (1 grey level per pixel) a crop downscaled by f has
+    a slope of 1/f: between 1 and 2 for factors in [0.5, 1], spread over the
+    range; the LR crop is the HR crop downscaled."""
+    ramp = np.tile(np.arange(240, dtype=np.uint8)[None, :, None], (240, 1, 1))
+    crops_lr, crops_hr = superres.rescaled_crops(tf.constant(ramp), 32, 4,
+                                                 tf.constant([7, 8], tf.int64), 48, False,
+                                                 smallest=0.5)
+    slopes = np.array([np.mean(np.diff(h[:, :, 0].astype(float), axis=1))
+                       for h in crops_hr.numpy()])
+    assert slopes.min() > 0.95 and slopes.max() < 2.05
+    assert slopes.min() < 1.2 and slopes.max() > 1.8
+    lr_slopes = np.array([np.mean(np.diff(a[:, :, 0].astype(float), axis=1))
+                          for a in crops_lr.numpy()])
+    np.testing.assert_allclose(lr_slopes, 4 * slopes, rtol=0.05)
+
+
+def test_rescale_reaches_the_training_pipeline_and_is_checked():
+    source = data.load("bundled:photos", view="superres", scale=4, image_size=32,
+                       rescale=0.5)
+    assert source.info["rescale"] == 0.5
+    lr, hr = next(iter(source.dataset(4, seed=0)))
+    assert lr.shape == (4, 8, 8, 3) and hr.shape == (4, 32, 32, 3)
+    low = tf.image.resize(hr, [8, 8], method="bicubic", antialias=True)
+    assert float(tf.reduce_mean(tf.abs(low - lr))) < 0.05  # LR is HR downscaled
+    model, _ = _tiny(rescale_min=0.5)
+    assert model.data_options(model.hparams)["rescale"] == 0.5
+    with pytest.raises(tg.ConfigError, match="--rescale_min=1.5"):
+        tg.build("srresnet", data_shape=(16, 16, 3), rescale_min=1.5)
+
+
 def test_paired_lr_hr_folders_load_and_a_wrong_scale_is_refused(tmp_path):
     rng = np.random.default_rng(0)
     hr = rng.integers(0, 256, (24, 32, 3)).astype(np.uint8)
@@ -232,6 +284,9 @@ def test_paired_lr_hr_folders_load_and_a_wrong_scale_is_refused(tmp_path):
     bad = data.load(f"paired:{tmp_path}/bad", view="superres", scale=4, image_size=16)
     with pytest.raises(tf.errors.InvalidArgumentError, match="not 4 x its LR"):
         next(bad.pair_examples().as_numpy_iterator())
+    with pytest.raises(tg.DataError, match="brings its own LR"):
+        data.load(f"paired:{tmp_path}/ok", view="superres", scale=4, image_size=16,
+                  rescale=0.5)
 
 
 def test_superres_models_refuse_other_data_and_bad_scales():

@@ -223,6 +223,38 @@ def test_r1_in_the_step_is_the_penalty_of_the_critic_on_real_data():
     assert float(logs["r1"]) == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.parametrize("name", ["gan", "cgan"])
+def test_r1_from_the_real_forward_pass_has_the_separate_penaltys_gradients(name):
+    """``real_output_and_r1`` takes R1 from the one D call on the real batch:
+    the same output, the same R1 and the same D gradients of loss + gamma R1 as
+    the separate R1 pass (``r1``), for an unconditional and a conditional D."""
+    classes = {"class_names": ("a", "b", "c")} if name == "cgan" else {}
+    m = build(name, r1_gamma=2.0, **classes)
+    real = {"images": tf.constant(IMAGES)}
+    if name == "cgan":
+        real["labels"] = tf.constant(np.arange(16) % 3, tf.int32)
+    variables = m.discriminator.trainable_variables
+
+    def objective(merged):
+        with tf.GradientTape() as tape:
+            if merged:
+                out, r1 = m.real_output_and_r1(real)
+            else:
+                out = m.discriminator(m.discriminator_input(real), training=True)
+                r1 = m.r1(real)
+            total = tf.reduce_sum(tf.square(m.realness(out))) + 2.0 * r1
+        return out, r1, tape.gradient(total, variables)
+
+    out_a, r1_a, grads_a = objective(True)
+    out_b, r1_b, grads_b = objective(False)
+    np.testing.assert_allclose(m.realness(out_a), m.realness(out_b), rtol=1e-6)
+    assert float(r1_a) == pytest.approx(float(r1_b), rel=1e-6) and float(r1_a) > 0
+    for a, b in zip(grads_a, grads_b):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
+    m0 = build(name, **classes)
+    assert m0.real_output_and_r1(real)[1] is None  # no R1 without --r1_gamma
+
+
 # -------------------------------------------------------------------- G EMA
 def test_g_ema_follows_the_recurrence_and_is_what_export_and_sampling_use(tmp_path):
     decay = 0.8

@@ -27,7 +27,11 @@ def r1_penalty(critic, real, training=True):
     data makes the GAN game locally convergent where plain gradient descent
     circles around the equilibrium.
     """
-    grads = _input_gradients(critic, tf.cast(real, tf.float32), training)
+    return r1_of_gradients(_input_gradients(critic, tf.cast(real, tf.float32), training))
+
+
+def r1_of_gradients(grads):
+    """R1 from the critic's input gradients on the real batch: 1/2 E||grad||^2."""
     return 0.5 * tf.reduce_mean(_per_sample_sq_norm(grads))
 
 

@@ -60,7 +60,8 @@ def _check_image_args(image_size, channels):
 
 
 def load(spec, *, split="train", data_dir=None, image_size=None, channels=None,
-         toy_mu=4.0, toy_sigma=0.5, jitter=True, swap=False, view=None, scale=4):
+         toy_mu=4.0, toy_sigma=0.5, jitter=True, swap=False, view=None, scale=4,
+         rescale=1.0):
     """Resolve dataset ``spec`` into a ``DataSource``.
 
     ``image_size`` / ``channels`` default to the data's own (28 x 28 x 1 for
@@ -69,12 +70,13 @@ def load(spec, *, split="train", data_dir=None, image_size=None, channels=None,
     images at 286/256 of ``image_size`` for the random crop; ``swap`` exchanges
     domains A and B (``--direction=b2a``). ``view="superres"`` reads the images
     as high-resolution images at their own size with LR made by ``scale``
-    (``superres``: bundled:photos, folder:PATH, paired:PATH with LR/ and HR/, TFDS).
+    (``superres``: bundled:photos, folder:PATH, paired:PATH with LR/ and HR/, TFDS;
+    ``rescale`` < 1: scale-augmented training crops).
     """
     _check_image_args(image_size, channels)
     channels = channels or None
     if view == "superres":
-        return superres.load(spec, split, data_dir, image_size, channels, scale)
+        return superres.load(spec, split, data_dir, image_size, channels, scale, rescale)
     if view is not None:
         raise DataError(f"unknown data view {view!r}")
     scheme, sep, rest = spec.partition(":")

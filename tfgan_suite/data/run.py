@@ -34,6 +34,8 @@ class DataOptions:
     #: (HR images at their own size, LR made by ``scale``; ``data.superres``).
     view: Optional[str] = None
     scale: int = 4
+    #: "superres": smallest random downscaling of HR training images (1: none).
+    rescale: float = 1.0
 
     def load(self, split=None, jitter=None):
         from tfgan_suite import data
@@ -42,7 +44,8 @@ class DataOptions:
                            image_size=self.image_size, channels=self.channels,
                            toy_mu=self.toy_mu, toy_sigma=self.toy_sigma,
                            jitter=self.jitter if jitter is None else jitter,
-                           swap=self.direction == "b2a", view=self.view, scale=self.scale)
+                           swap=self.direction == "b2a", view=self.view, scale=self.scale,
+                           rescale=self.rescale)
         if self.num_labeled and split == self.split:
             source = source.with_labeled_subset(self.num_labeled, self.label_seed)
         return source

@@ -448,14 +448,31 @@ class NoiseToImageGAN(GANModel):
                 self.discriminator_input(dict(real, images=images)), training=training))
         return penalties.r1_penalty(critic, real["images"])
 
-    def discriminator_objective(self, real, fake, real_output, fake_output):
+    def real_output_and_r1(self, real):
+        """D's output on the real batch and, with ``--r1_gamma``, R1 taken from
+        that same forward pass (as StyleGAN's released code does): the input
+        gradient comes from an inner tape around the one D call, so the step
+        runs D twice (real, fake), not three times. R1 is None without it."""
+        if self.hparams["r1_gamma"] <= 0:
+            return self.discriminator(self.discriminator_input(real), training=True), None
+        images = tf.convert_to_tensor(real["images"])
+        with tf.GradientTape() as inner:
+            inner.watch(images)
+            output = self.discriminator(self.discriminator_input(dict(real, images=images)),
+                                        training=True)
+            score = tf.reduce_sum(tf.cast(self.realness(output), tf.float32))
+        with tf.name_scope("gradient_penalty"):
+            return output, penalties.r1_of_gradients(inner.gradient(score, images))
+
+    def discriminator_objective(self, real, fake, real_output, fake_output, r1=None):
         """(loss, logs, total): the model's D loss on what D saw, and the total
-        D descends with the tricks' terms (R1, historical averaging)."""
+        D descends with the tricks' terms (R1, historical averaging; ``r1`` when
+        already computed with ``real_output``, see ``real_output_and_r1``)."""
         hp = self.hparams
         loss, logs = self.discriminator_loss(real, fake, real_output, fake_output)
         total = loss
         if hp["r1_gamma"] > 0:
-            r1 = self.r1(real)
+            r1 = self.r1(real) if r1 is None else r1
             total += hp["r1_gamma"] * r1
             logs = dict(logs, r1=r1)
         if self.d_history is not None:
@@ -493,10 +510,10 @@ class NoiseToImageGAN(GANModel):
         if self.d_history is not None:
             self.d_history.update()
         with tf.GradientTape() as tape:
-            real_output = self.discriminator(self.discriminator_input(real), training=True)
+            real_output, r1 = self.real_output_and_r1(real)
             fake_output = self.discriminator(self.discriminator_input(fake), training=True)
             loss, logs, total = self.discriminator_objective(real, fake, real_output,
-                                                             fake_output)
+                                                             fake_output, r1)
         self.apply_gradients(self.d_optimizer, tape, total, self.d_variables())
         self.after_discriminator_update()
         return {"d_loss": loss, **logs}
@@ -534,11 +551,11 @@ class NoiseToImageGAN(GANModel):
             fake = dict(inputs, images=self.run_generator(inputs, frozen=False))
             real_seen, fake_seen = self.seen_by_discriminator(real), \
                 self.seen_by_discriminator(fake)
-            real_output = self.discriminator(self.discriminator_input(real_seen), training=True)
+            real_output, r1 = self.real_output_and_r1(real_seen)
             fake_output = self.discriminator(self.discriminator_input(fake_seen), training=True)
             stopped = dict(fake_seen, images=tf.stop_gradient(fake_seen["images"]))
             d_loss, d_logs, d_total = self.discriminator_objective(real_seen, stopped,
-                                                                   real_output, fake_output)
+                                                                   real_output, fake_output, r1)
             g_loss, g_logs, g_total = self.generator_objective(real, fake_seen, fake_output,
                                                                seen_real=real_seen)
         d_vars, g_vars = self.d_variables(), self.g_variables()

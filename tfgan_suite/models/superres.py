@@ -39,6 +39,9 @@ GLOBAL_SKIP = HParam("global_skip", "none", "none: the paper's SRResNet; bicubic
                      "the paper): predict a residual over bicubic upscaling, starting from "
                      "bicubic (trains much faster on a CPU budget).", "enum",
                      choices=("none", "bicubic"))
+RESCALE_MIN = HParam("rescale_min", 1.0, "Scale augmentation: each training crop comes "
+                     "from its HR image downscaled by a random factor in [rescale_min, 1], "
+                     "its LR made from that (1: off; e.g. 0.5).", "float", positive=True)
 TFLITE_TILE = HParam("tflite_tile", 64, "Input side of the TFLite model (a fixed LR tile; "
                      "its output is scale x larger).", "int", lower=8)
 #: The paper's optimisation: Adam(1e-4, beta1 = 0.9), batch 16 of 96 x 96 HR crops.
@@ -86,7 +89,7 @@ def psnr_of_mse(value):
 class SuperResolutionGAN(GANModel):
     """Base of the models upscaling LR images by ``scale``."""
 
-    HPARAMS = (SCALE, NUM_BLOCKS, SR_FILTERS, GLOBAL_SKIP, TFLITE_TILE)
+    HPARAMS = (SCALE, NUM_BLOCKS, SR_FILTERS, GLOBAL_SKIP, RESCALE_MIN, TFLITE_TILE)
     data_kinds = ("superres",)
     batch_fields = ("lr", "hr")
     evaluation_split = "test"
@@ -97,10 +100,14 @@ class SuperResolutionGAN(GANModel):
     def validate_hparams(cls, hp):
         if hp["scale"] not in (2, 4, 8):
             raise ConfigError(f"--scale={hp['scale']}: must be 2, 4 or 8")
+        if hp["rescale_min"] > 1:
+            raise ConfigError(f"--rescale_min={hp['rescale_min']}: a downscaling factor, "
+                              f"in (0, 1]")
 
     @classmethod
     def data_options(cls, hp):
-        return {"view": "superres", "scale": int(hp["scale"])}
+        return {"view": "superres", "scale": int(hp["scale"]),
+                "rescale": float(hp["rescale_min"])}
 
     @classmethod
     def check_data(cls, hp, data):
