@@ -290,3 +290,52 @@ def stylegan_loop(generator, discriminator, latent_dim, batch, lr, beta1, beta2,
         return d_loss, g_loss
 
     return step
+
+
+def infogan_loop(generator, discriminator, latent_dim, num_categories, num_continuous, batch,
+                 g_lr, d_lr, beta1, info_weight, info_weight_continuous, xla):
+    """InfoGAN as a tutorial writes it (Chen et al. 2016): G([z, c, u]) with a
+    uniform categorical code c and continuous codes u in [-1, 1]; D(x) gives the
+    source logit and Q's categorical logits and continuous means; D (with Q) and
+    G each add lambda times the information loss (cross-entropy of c, Gaussian
+    NLL of u) on the generated batch to their GAN loss."""
+    import keras
+    import tensorflow as tf
+
+    from tfgan_suite import losses
+    g_opt = keras.optimizers.Adam(g_lr, beta_1=beta1)
+    d_opt = keras.optimizers.Adam(d_lr, beta_1=beta1)
+    g_opt.build(generator.trainable_variables)
+    d_opt.build(discriminator.trainable_variables)
+
+    def draw():
+        return [tf.random.normal((batch, latent_dim)),
+                tf.random.uniform((batch,), 0, num_categories, dtype=tf.int32),
+                tf.random.uniform((batch, num_continuous), -1.0, 1.0)]
+
+    def information(codes, q_categorical, q_continuous):
+        return (info_weight * losses.class_cross_entropy(codes[1], q_categorical)
+                + info_weight_continuous * losses.gaussian_code_nll(codes[2], q_continuous))
+
+    @tf.function(jit_compile=xla)
+    def step(real):
+        codes = draw()
+        with tf.GradientTape() as tape:
+            fake = generator(codes, training=True)
+            real_logit = discriminator(real, training=True)[0]
+            fake_logit, q_categorical, q_continuous = discriminator(fake, training=True)
+            d_loss = (losses.minimax_discriminator_loss(real_logit, fake_logit)
+                      + information(codes, q_categorical, q_continuous))
+        grads = tape.gradient(d_loss, discriminator.trainable_variables)
+        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        codes = draw()
+        with tf.GradientTape() as tape:
+            logit, q_categorical, q_continuous = discriminator(
+                generator(codes, training=True), training=True)
+            g_loss = (losses.non_saturating_generator_loss(logit)
+                      + information(codes, q_categorical, q_continuous))
+        grads = tape.gradient(g_loss, generator.trainable_variables)
+        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        return d_loss, g_loss
+
+    return step

@@ -15,15 +15,16 @@ suite / baseline, with and without XLA. Nothing here asserts a time.
 import statistics
 import time
 
-from plain_loop import (acgan_loop, biggan_loop, cgan_loop, plain_loop, stylegan_loop,
-                        tutorial_loop, wgan_gp_loop)
+from plain_loop import (acgan_loop, biggan_loop, cgan_loop, infogan_loop, plain_loop,
+                        stylegan_loop, tutorial_loop, wgan_gp_loop)
 
 from absl import app, flags
 
 flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan, wgan_gp, cgan, "
-                    "acgan, progan, stylegan or biggan; wgan_gp against a plain loop with "
+                    "acgan, infogan, progan, stylegan or biggan; wgan_gp against a plain loop with "
                     "its 5 critic steps and gradient penalty, cgan and acgan against "
-                    "conditional loops with labels, progan at its last stage "
+                    "conditional loops with labels, infogan against a loop with its codes "
+                    "and Q's information loss, progan at its last stage "
                     "(--noprogressive) against the WGAN-GP loop with the fade input, the "
                     "drift term and G's moving average, stylegan (fixed resolution) against "
                     "a loop with style mixing, R1 and G's moving average, biggan against a "
@@ -59,7 +60,7 @@ def main(argv):
                                 else None)
     source = data.load(FLAGS.dataset, image_size=size)
     hp = (dict(g_filters=FLAGS.filters, d_filters=FLAGS.filters)
-          if FLAGS.model in ("dcgan", "wgan_gp", "cgan", "acgan") else {})
+          if FLAGS.model in ("dcgan", "wgan_gp", "cgan", "acgan", "infogan") else {})
     if FLAGS.model == "progan":
         hp = dict(progressive=False)
     images = FLAGS.steps * FLAGS.batch_size
@@ -91,6 +92,12 @@ def main(argv):
             step = loop(twin.generator, twin.discriminator, suite.latent_dim,
                         source.num_classes, FLAGS.batch_size, hps["g_learning_rate"],
                         hps["beta1"], xla)
+        elif FLAGS.model == "infogan":
+            step = infogan_loop(twin.generator, twin.discriminator, suite.latent_dim,
+                                hps["num_categories"], hps["num_continuous"],
+                                FLAGS.batch_size, hps["g_learning_rate"],
+                                hps["d_learning_rate"], hps["beta1"], hps["info_weight"],
+                                hps["info_weight_continuous"], xla)
         elif FLAGS.model == "stylegan":
             step = stylegan_loop(twin.generator, twin.discriminator, suite.latent_dim,
                                  FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
