@@ -339,3 +339,40 @@ def infogan_loop(generator, discriminator, latent_dim, num_categories, num_conti
         return d_loss, g_loss
 
     return step
+
+
+def sgan_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla):
+    """The semi-supervised GAN as a tutorial writes it (Salimans et al. 2016):
+    D(x) gives K class logits and its features; D minimises the cross-entropy
+    on a labelled batch plus the unsupervised loss with D(x) = Z(x) / (Z(x) + 1)
+    on the unlabelled and the generated batch; G minimises feature matching
+    against the unlabelled batch's features."""
+    import tensorflow as tf
+
+    from tfgan_suite import losses
+    g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1)
+
+    @tf.function(jit_compile=xla)
+    def step(element):
+        real, labeled, labels = element
+        z = tf.random.normal((batch, latent_dim))
+        with tf.GradientTape() as tape:
+            fake = generator(z, training=True)
+            labeled_logits, _ = discriminator(labeled, training=True)
+            real_logits, _ = discriminator(real, training=True)
+            fake_logits, _ = discriminator(fake, training=True)
+            d_loss = (losses.class_cross_entropy(labels, labeled_logits)
+                      + losses.semi_supervised_discriminator_loss(real_logits, fake_logits))
+        grads = tape.gradient(d_loss, discriminator.trainable_variables)
+        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        z = tf.random.normal((batch, latent_dim))
+        with tf.GradientTape() as tape:
+            _, real_features = discriminator(real, training=True)
+            _, fake_features = discriminator(generator(z, training=True), training=True)
+            g_loss = losses.feature_matching_loss(tf.stop_gradient(real_features),
+                                                  fake_features)
+        grads = tape.gradient(g_loss, generator.trainable_variables)
+        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        return d_loss, g_loss
+
+    return step

@@ -33,6 +33,10 @@ flags.DEFINE_integer("steps", 10, "Timed training steps per measurement.")
 flags.DEFINE_integer("repeats", 3, "Measurements per path.")
 flags.DEFINE_integer("num_blocks", 16, "Speed: generator blocks (16: the paper's).")
 flags.DEFINE_integer("batch_size", 16, "Speed: batch of 96x96 crops.")
+flags.DEFINE_enum("model", "srresnet", ["srresnet", "srgan"], "Speed: the model trained "
+                  "(srgan: the paper's discriminator and VGG54 content loss, random VGG "
+                  "weights -- the same computation as ImageNet's -- against a plain loop "
+                  "with the same networks).")
 flags.DEFINE_boolean("mixed_precision", False, "Speed: the suite trains in mixed bfloat16 "
                      "(the baseline loop stays float32, as a tutorial writes it).")
 FLAGS = flags.FLAGS
@@ -86,20 +90,10 @@ def quality():
         print(f"wrote {FLAGS.figure}: bicubic | {' | '.join(FLAGS.runs)} | original")
 
 
-def speed():
+def srresnet_plain_step(generator):
+    """SRResNet-MSE: one tape, Keras' Adam(1e-4, 0.9)."""
     import keras
     import tensorflow as tf
-
-    import tfgan_suite as tg
-    from tfgan_suite import data, distribute, exporter
-    source = data.load("bundled:photos", view="superres", scale=4, image_size=96)
-    with distribute.built_in("mixed_bfloat16" if FLAGS.mixed_precision else "float32"):
-        model = tg.build("srresnet", data=source, seed=0, num_blocks=FLAGS.num_blocks)
-    ds = source.dataset(FLAGS.batch_size, seed=0, fields=model.batch_fields)
-    # the baseline: the same generator in float32, a tf.function with one tape
-    generator = tg.build("srresnet", data=source, seed=0,
-                         num_blocks=FLAGS.num_blocks).generator
-    generator.set_weights(model.generator.get_weights())
     optimizer = keras.optimizers.Adam(1e-4, beta_1=0.9)
     optimizer.build(generator.trainable_variables)
 
@@ -110,6 +104,63 @@ def speed():
         grads = tape.gradient(loss, generator.trainable_variables)
         optimizer.apply_gradients(zip(grads, generator.trainable_variables))
         return loss
+    return plain_step
+
+
+def srgan_plain_step(model, twin):
+    """SRGAN (Ledig et al. 2017): G(lr) once; D's update on HR against the
+    detached SR; G's update on the VGG54 content loss + 1e-3 x the
+    non-saturating adversarial loss; Keras' Adam(1e-4, 0.9) for both. ``twin``'s
+    networks, a copy of ``model``'s, with its own frozen VGG."""
+    import keras
+    import tensorflow as tf
+
+    from tfgan_suite import losses
+    twin.discriminator.set_weights(model.discriminator.get_weights())
+    generator, discriminator = twin.generator, twin.discriminator
+    vgg = twin.content_features()
+    g_opt = keras.optimizers.Adam(1e-4, beta_1=0.9)
+    d_opt = keras.optimizers.Adam(1e-4, beta_1=0.9)
+    g_opt.build(generator.trainable_variables)
+    d_opt.build(discriminator.trainable_variables)
+
+    @tf.function
+    def plain_step(lr, hr):
+        with tf.GradientTape() as g_tape:
+            sr = generator(lr, training=True)
+            with g_tape.stop_recording(), tf.GradientTape() as d_tape:
+                d_loss = losses.minimax_discriminator_loss(
+                    discriminator(hr, training=True),
+                    discriminator(tf.stop_gradient(sr), training=True))
+            grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
+            d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+            content = tf.reduce_mean(tf.square(vgg(hr, training=False)
+                                               - vgg(sr, training=False)))
+            g_loss = content + 1e-3 * losses.non_saturating_generator_loss(
+                discriminator(sr, training=True))
+        grads = g_tape.gradient(g_loss, generator.trainable_variables)
+        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        return g_loss
+    return plain_step
+
+
+def speed():
+    import tensorflow as tf
+
+    import tfgan_suite as tg
+    from tfgan_suite import data, distribute, exporter
+    source = data.load("bundled:photos", view="superres", scale=4, image_size=96)
+    hp = dict(num_blocks=FLAGS.num_blocks)
+    if FLAGS.model == "srgan":
+        hp.update(content_loss="vgg54", vgg_weights="random")
+    with distribute.built_in("mixed_bfloat16" if FLAGS.mixed_precision else "float32"):
+        model = tg.build(FLAGS.model, data=source, seed=0, **hp)
+    ds = source.dataset(FLAGS.batch_size, seed=0, fields=model.batch_fields)
+    # the baseline: the same networks in float32, a tf.function written as a tutorial would
+    twin = tg.build(FLAGS.model, data=source, seed=0, **hp)
+    twin.generator.set_weights(model.generator.get_weights())
+    plain_step = (srgan_plain_step(model, twin) if FLAGS.model == "srgan"
+                  else srresnet_plain_step(twin.generator))
 
     iterator = iter(ds)
     plain_step(*next(iterator))
@@ -126,9 +177,11 @@ def speed():
         plain.append((FLAGS.steps + 1) / (time.time() - t))
     s, p = statistics.median(suite), statistics.median(plain)
     precision = "mixed bfloat16" if FLAGS.mixed_precision else "float32"
-    print(f"training, SRResNet {FLAGS.num_blocks} blocks, batch {FLAGS.batch_size} of 96x96 "
+    print(f"training, {FLAGS.model} {FLAGS.num_blocks} blocks, batch {FLAGS.batch_size} of 96x96 "
           f"crops: suite fit ({precision}) {s:.3f} steps/s, plain tf.function loop {p:.3f} steps/s, "
           f"ratio {s / p:.2f} (median of {FLAGS.repeats})")
+    if FLAGS.model == "srgan":  # inference: SRGAN's generator is SRResNet's
+        return
 
     # inference: megapixels of output per second on a 256x256 LR image (1024x1024 out),
     # in float32 as exported (export loads a run in float32; TFLite has no bfloat16 ops)

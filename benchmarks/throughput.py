@@ -16,15 +16,16 @@ import statistics
 import time
 
 from plain_loop import (acgan_loop, biggan_loop, cgan_loop, infogan_loop, plain_loop,
-                        stylegan_loop, tutorial_loop, wgan_gp_loop)
+                        sgan_loop, stylegan_loop, tutorial_loop, wgan_gp_loop)
 
 from absl import app, flags
 
 flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan, wgan_gp, cgan, "
-                    "acgan, infogan, progan, stylegan or biggan; wgan_gp against a plain loop with "
+                    "acgan, infogan, sgan, progan, stylegan or biggan; wgan_gp against a plain loop with "
                     "its 5 critic steps and gradient penalty, cgan and acgan against "
                     "conditional loops with labels, infogan against a loop with its codes "
-                    "and Q's information loss, progan at its last stage "
+                    "and Q's information loss, sgan (100 labels) against a loop with the "
+                    "labelled batch and feature matching, progan at its last stage "
                     "(--noprogressive) against the WGAN-GP loop with the fade input, the "
                     "drift term and G's moving average, stylegan (fixed resolution) against "
                     "a loop with style mixing, R1 and G's moving average, biggan against a "
@@ -59,8 +60,10 @@ def main(argv):
     size = FLAGS.image_size or (32 if FLAGS.model in ("progan", "stylegan", "biggan")
                                 else None)
     source = data.load(FLAGS.dataset, image_size=size)
+    if FLAGS.model == "sgan":
+        source = source.with_labeled_subset(100, 0)
     hp = (dict(g_filters=FLAGS.filters, d_filters=FLAGS.filters)
-          if FLAGS.model in ("dcgan", "wgan_gp", "cgan", "acgan", "infogan") else {})
+          if FLAGS.model in ("dcgan", "wgan_gp", "cgan", "acgan", "infogan", "sgan") else {})
     if FLAGS.model == "progan":
         hp = dict(progressive=False)
     images = FLAGS.steps * FLAGS.batch_size
@@ -98,6 +101,9 @@ def main(argv):
                                 FLAGS.batch_size, hps["g_learning_rate"],
                                 hps["d_learning_rate"], hps["beta1"], hps["info_weight"],
                                 hps["info_weight_continuous"], xla)
+        elif FLAGS.model == "sgan":
+            step = sgan_loop(twin.generator, twin.discriminator, suite.latent_dim,
+                             FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"], xla)
         elif FLAGS.model == "stylegan":
             step = stylegan_loop(twin.generator, twin.discriminator, suite.latent_dim,
                                  FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],

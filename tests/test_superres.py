@@ -317,6 +317,27 @@ def test_vgg_content_loss_uses_the_named_layer_and_is_zero_for_identical_images(
     np.testing.assert_allclose(phi22(grey), phi22(np.tile(grey, (1, 1, 1, 3))), atol=1e-4)
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+def test_vgg_content_loss_has_gradients_for_grey_and_rgb_images(channels):
+    """G's gradient flows through the VGG content loss for RGB and grey images
+    (a tf.cond tiling grey to RGB once gave RGB inputs a gradient of the wrong
+    shape: SRGAN-VGG could not train)."""
+    from tfgan_suite.networks import vgg
+    phi = vgg.vgg_features("vgg22", "random")
+    x = tf.constant(np.random.default_rng(1).uniform(-1, 1, (2, 16, 16, channels)),
+                    tf.float32)
+    target = phi(tf.zeros_like(x))
+
+    @tf.function
+    def grad(images):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            loss = tf.reduce_mean(tf.square(phi(images, training=False) - target))
+        return tape.gradient(loss, images)
+    g = grad(x).numpy()
+    assert g.shape == (2, 16, 16, channels) and np.abs(g).max() > 0
+
+
 def test_vgg_loss_offline_without_weights_stops_with_one_line(monkeypatch):
     from tfgan_suite.networks import vgg
 

@@ -56,8 +56,9 @@ def vgg_features(content_loss, weights="imagenet"):
     images = keras.Input((None, None, None), name="images")
 
     def prepare(x):
-        x = tf.cond(tf.equal(tf.shape(x)[-1], 1), lambda: tf.tile(x, [1, 1, 1, 3]),
-                    lambda: x)
+        # Grey images to RGB by broadcasting (a no-op on RGB): a tf.cond here
+        # had a gradient of the wrong shape for RGB inputs.
+        x = x + tf.zeros([3], x.dtype)
         x = tf.ensure_shape(x, [None, None, None, 3])
         return keras.applications.vgg19.preprocess_input((x + 1.0) * 127.5)
 
