@@ -376,3 +376,61 @@ def sgan_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla):
         return d_loss, g_loss
 
     return step
+
+
+def simgan_loop(refiner, discriminator, batch, g_lr, d_lr, beta1, self_reg_weight,
+                refiner_steps, disc_steps, pool_size, xla):
+    """SimGAN's adversarial step as a tutorial writes it (Shrivastava et al.
+    2017, Algorithm 1): ``refiner_steps`` refiner updates (local adversarial
+    loss + lambda ||R(x) - x||_1), then ``disc_steps`` D updates on real images
+    against refined ones of which half come from a history buffer (a variable
+    of ``pool_size`` images, filled with refined images at the start, whose
+    drawn slots take the new half). Each update reads its own slice of the
+    element's synthetic (a) and real (b) minibatches."""
+    import keras
+    import tensorflow as tf
+
+    from tfgan_suite import losses
+    g_opt = keras.optimizers.Adam(g_lr, beta_1=beta1)
+    d_opt = keras.optimizers.Adam(d_lr, beta_1=beta1)
+    g_opt.build(refiner.trainable_variables)
+    d_opt.build(discriminator.trainable_variables)
+    history = None
+    half = batch // 2
+
+    @tf.function(jit_compile=xla)
+    def step(element):
+        a, b = element
+        for i in range(refiner_steps):
+            x = a[i * batch:(i + 1) * batch]
+            with tf.GradientTape() as tape:
+                refined = refiner(x, training=True)
+                g_loss = (losses.local_adversarial_loss(discriminator(refined, training=True),
+                                                        1.0)
+                          + self_reg_weight * losses.self_regularization_loss(x, refined))
+            grads = tape.gradient(g_loss, refiner.trainable_variables)
+            g_opt.apply_gradients(zip(grads, refiner.trainable_variables))
+        for i in range(disc_steps):
+            x, real = a[i * batch:(i + 1) * batch], b[i * batch:(i + 1) * batch]
+            refined = tf.stop_gradient(refiner(x, training=False))
+            draws = tf.random.uniform((2, half), 0, pool_size, dtype=tf.int32)
+            mixed = tf.concat([refined[:batch - half], tf.gather(history, draws[0])], 0)
+            history.scatter_nd_update(draws[1][:, None], refined[batch - half:])
+            with tf.GradientTape() as tape:
+                d_loss = (losses.local_adversarial_loss(discriminator(real, training=True), 1.0)
+                          + losses.local_adversarial_loss(discriminator(mixed, training=True),
+                                                          0.0))
+            grads = tape.gradient(d_loss, discriminator.trainable_variables)
+            d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        return d_loss, g_loss
+
+    def run(element):
+        nonlocal history
+        if history is None:  # the buffer starts full of refined images
+            a = element[0]
+            refined = refiner(tf.concat([a] * (-(-pool_size // a.shape[0])), 0)[:pool_size],
+                              training=False)
+            history = tf.Variable(tf.cast(refined, tf.float32), trainable=False)
+        return step(element)
+
+    return run

@@ -16,16 +16,19 @@ import statistics
 import time
 
 from plain_loop import (acgan_loop, biggan_loop, cgan_loop, infogan_loop, plain_loop,
-                        sgan_loop, stylegan_loop, tutorial_loop, wgan_gp_loop)
+                        sgan_loop, simgan_loop, stylegan_loop, tutorial_loop,
+                        wgan_gp_loop)
 
 from absl import app, flags
 
 flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan, wgan_gp, cgan, "
-                    "acgan, infogan, sgan, progan, stylegan or biggan; wgan_gp against a plain loop with "
+                    "acgan, infogan, sgan, simgan, progan, stylegan or biggan; wgan_gp against a plain loop with "
                     "its 5 critic steps and gradient penalty, cgan and acgan against "
                     "conditional loops with labels, infogan against a loop with its codes "
                     "and Q's information loss, sgan (100 labels) against a loop with the "
-                    "labelled batch and feature matching, progan at its last stage "
+                    "labelled batch and feature matching, simgan (bundled:glyphs2mnist, "
+                    "after pre-training) against a loop with its history buffer, progan "
+                    "at its last stage "
                     "(--noprogressive) against the WGAN-GP loop with the fade input, the "
                     "drift term and G's moving average, stylegan (fixed resolution) against "
                     "a loop with style mixing, R1 and G's moving average, biggan against a "
@@ -59,7 +62,9 @@ def main(argv):
 
     size = FLAGS.image_size or (32 if FLAGS.model in ("progan", "stylegan", "biggan")
                                 else None)
-    source = data.load(FLAGS.dataset, image_size=size)
+    dataset = ("bundled:glyphs2mnist" if FLAGS.model == "simgan"
+               and FLAGS.dataset == "bundled:mnist" else FLAGS.dataset)
+    source = data.load(dataset, image_size=size)
     if FLAGS.model == "sgan":
         source = source.with_labeled_subset(100, 0)
     hp = (dict(g_filters=FLAGS.filters, d_filters=FLAGS.filters)
@@ -73,15 +78,15 @@ def main(argv):
     for xla, update, mixed in settings:
         with distribute.built_in("mixed_bfloat16" if mixed else "float32"):
             suite = tg.build(FLAGS.model, data=source, seed=0, jit_compile=xla,
-                             update=update, **hp)
+                             **({} if FLAGS.model == "simgan" else dict(update=update)), **hp)
         twin = tg.build(FLAGS.model, data=source, seed=0, **hp)  # networks for the baseline
         twin.generator.set_weights(suite.generator.get_weights())
         twin.discriminator.set_weights(suite.discriminator.get_weights())
         if getattr(twin, "generator_ema", None) is not None:
             twin.generator_ema.set_weights(suite.generator_ema.get_weights())
         hps = suite.hparams
-        ds = source.dataset(FLAGS.batch_size, disc_steps=hps["disc_steps"], seed=0,
-                            fields=suite.batch_fields)
+        ds = source.dataset(FLAGS.batch_size, disc_steps=type(suite).batches_per_step(hps),
+                            seed=0, fields=suite.batch_fields)
         if FLAGS.model in ("wgan_gp", "progan"):
             progan = (dict(drift=hps["drift"], alpha=tf.constant(1.0),
                            ema=(twin.generator_ema, hps["g_ema"]))
@@ -104,6 +109,11 @@ def main(argv):
         elif FLAGS.model == "sgan":
             step = sgan_loop(twin.generator, twin.discriminator, suite.latent_dim,
                              FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"], xla)
+        elif FLAGS.model == "simgan":
+            step = simgan_loop(twin.generator, twin.discriminator, FLAGS.batch_size,
+                               hps["g_learning_rate"], hps["d_learning_rate"], hps["beta1"],
+                               hps["self_reg_weight"], hps["refiner_steps"],
+                               hps["disc_steps"], hps["pool_size"], xla)
         elif FLAGS.model == "stylegan":
             step = stylegan_loop(twin.generator, twin.discriminator, suite.latent_dim,
                                  FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
@@ -149,7 +159,7 @@ def main(argv):
         ratios = [s / p for s, p in zip(times["suite"], times["plain"])]
         rows.append((xla, update, mixed, times, ratios))
 
-    print(f"\n{FLAGS.model} on {FLAGS.dataset} {source.shape}, batch {FLAGS.batch_size}, "
+    print(f"\n{FLAGS.model} on {dataset} {source.shape}, batch {FLAGS.batch_size}, "
           f"{FLAGS.steps} steps x {FLAGS.repeats} repeats (images/s: median [min-max])")
     print("| update | XLA | suite precision | suite fit | plain loop (float32) | "
           "suite / plain (median of paired ratios) |")
