@@ -11,26 +11,31 @@ def _adam_pair(generator, discriminator, lr, beta1, beta2=0.999):
     return g_opt, d_opt
 
 
-def plain_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla):
-    """The baseline: a tf.function step with two tapes, nothing else."""
+def plain_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla,
+               least_squares=False):
+    """The baseline: a tf.function step with two tapes, nothing else; the GAN's
+    cross-entropy losses, or LSGAN's (a, b, c) = (0, 1, 1) with ``least_squares``."""
     import tensorflow as tf
 
     from tfgan_suite import losses
     g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1)
+    d_loss_fn, g_loss_fn = ((losses.least_squares_discriminator_loss,
+                             losses.least_squares_generator_loss) if least_squares else
+                            (losses.minimax_discriminator_loss,
+                             losses.non_saturating_generator_loss))
 
     @tf.function(jit_compile=xla)
     def step(real):
         z = tf.random.normal((batch, latent_dim))
         with tf.GradientTape() as tape:
             fake = generator(z, training=True)
-            d_loss = losses.minimax_discriminator_loss(
-                discriminator(real, training=True), discriminator(fake, training=True))
+            d_loss = d_loss_fn(discriminator(real, training=True),
+                               discriminator(fake, training=True))
         grads = tape.gradient(d_loss, discriminator.trainable_variables)
         d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
         z = tf.random.normal((batch, latent_dim))
         with tf.GradientTape() as tape:
-            g_loss = losses.non_saturating_generator_loss(
-                discriminator(generator(z, training=True), training=True))
+            g_loss = g_loss_fn(discriminator(generator(z, training=True), training=True))
         grads = tape.gradient(g_loss, generator.trainable_variables)
         g_opt.apply_gradients(zip(grads, generator.trainable_variables))
         return d_loss, g_loss

@@ -21,7 +21,7 @@ from plain_loop import (acgan_loop, biggan_loop, cgan_loop, infogan_loop, plain_
 
 from absl import app, flags
 
-flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan, wgan_gp, cgan, "
+flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan, lsgan, wgan_gp, cgan, "
                     "acgan, infogan, sgan, simgan, progan, stylegan or biggan; wgan_gp against a plain loop with "
                     "its 5 critic steps and gradient penalty, cgan and acgan against "
                     "conditional loops with labels, infogan against a loop with its codes "
@@ -68,7 +68,8 @@ def main(argv):
     if FLAGS.model == "sgan":
         source = source.with_labeled_subset(100, 0)
     hp = (dict(g_filters=FLAGS.filters, d_filters=FLAGS.filters)
-          if FLAGS.model in ("dcgan", "wgan_gp", "cgan", "acgan", "infogan", "sgan") else {})
+          if FLAGS.model in ("dcgan", "lsgan", "wgan_gp", "cgan", "acgan", "infogan", "sgan")
+          else {})
     if FLAGS.model == "progan":
         hp = dict(progressive=False)
     images = FLAGS.steps * FLAGS.batch_size
@@ -126,9 +127,14 @@ def main(argv):
                                hps["disc_steps"], twin.orthogonal_kernels(),
                                hps["orthogonal_reg"], (twin.generator_ema, hps["g_ema"]), xla)
         else:
-            loop = tutorial_loop if update == "simultaneous" else plain_loop
-            step = loop(twin.generator, twin.discriminator, suite.latent_dim,
-                        FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"], xla)
+            if update == "simultaneous":
+                step = tutorial_loop(twin.generator, twin.discriminator, suite.latent_dim,
+                                     FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
+                                     xla)
+            else:
+                step = plain_loop(twin.generator, twin.discriminator, suite.latent_dim,
+                                  FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"], xla,
+                                  least_squares=FLAGS.model == "lsgan")
         it = iter(ds)
 
         def run_plain(n):
