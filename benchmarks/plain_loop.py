@@ -1,14 +1,28 @@
 """The baseline the throughput benchmarks compare with: the loop a tutorial writes."""
 
 
-def _adam_pair(generator, discriminator, lr, beta1, beta2=0.999):
-    """Adam for G and for D, built on their variables."""
+def _adam_pair(generator, discriminator, lr, beta1, beta2=0.999, d_lr=None):
+    """Keras' Adam for G (rate ``lr``) and for D (``d_lr``, default ``lr``),
+    built on their variables."""
     import keras
     g_opt = keras.optimizers.Adam(lr, beta_1=beta1, beta_2=beta2)
-    d_opt = keras.optimizers.Adam(lr, beta_1=beta1, beta_2=beta2)
+    d_opt = keras.optimizers.Adam(lr if d_lr is None else d_lr, beta_1=beta1, beta_2=beta2)
     g_opt.build(generator.trainable_variables)
     d_opt.build(discriminator.trainable_variables)
     return g_opt, d_opt
+
+
+def _descend(optimizer, tape, loss, network):
+    """One update of ``network``'s trainable variables on ``loss`` from ``tape``."""
+    grads = tape.gradient(loss, network.trainable_variables)
+    optimizer.apply_gradients(zip(grads, network.trainable_variables))
+
+
+def _noise_and_labels(batch, latent_dim, num_classes):
+    """z ~ N(0, I) and uniform class labels for a conditional generator."""
+    import tensorflow as tf
+    return (tf.random.normal((batch, latent_dim)),
+            tf.random.uniform((batch,), 0, num_classes, dtype=tf.int32))
 
 
 def plain_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla,
@@ -31,13 +45,11 @@ def plain_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla,
             fake = generator(z, training=True)
             d_loss = d_loss_fn(discriminator(real, training=True),
                                discriminator(fake, training=True))
-        grads = tape.gradient(d_loss, discriminator.trainable_variables)
-        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        _descend(d_opt, tape, d_loss, discriminator)
         z = tf.random.normal((batch, latent_dim))
         with tf.GradientTape() as tape:
             g_loss = g_loss_fn(discriminator(generator(z, training=True), training=True))
-        grads = tape.gradient(g_loss, generator.trainable_variables)
-        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        _descend(g_opt, tape, g_loss, generator)
         return d_loss, g_loss
 
     return step
@@ -109,13 +121,11 @@ def wgan_gp_loop(generator, discriminator, latent_dim, batch, lr, beta1, beta2, 
                           + gp_weight * tf.reduce_mean(tf.square(norm - 1.0)))
                 if drift:
                     d_loss += drift * tf.reduce_mean(tf.square(real_out))
-            grads = tape.gradient(d_loss, discriminator.trainable_variables)
-            d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+            _descend(d_opt, tape, d_loss, discriminator)
         z = tf.random.normal((batch, latent_dim))
         with tf.GradientTape() as tape:
             g_loss = -tf.reduce_mean(D(G(z, training=True), training=True))
-        grads = tape.gradient(g_loss, generator.trainable_variables)
-        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        _descend(g_opt, tape, g_loss, generator)
         _ema_update(None if ema is None else ema + (generator,))
         return d_loss, g_loss
 
@@ -131,27 +141,21 @@ def cgan_loop(generator, discriminator, latent_dim, num_classes, batch, lr, beta
     from tfgan_suite import losses
     g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1)
 
-    def draw():
-        return (tf.random.normal((batch, latent_dim)),
-                tf.random.uniform((batch,), 0, num_classes, dtype=tf.int32))
-
     @tf.function(jit_compile=xla)
     def step(element):
         real, labels = element
-        z, y = draw()
+        z, y = _noise_and_labels(batch, latent_dim, num_classes)
         with tf.GradientTape() as tape:
             fake = generator([z, y], training=True)
             d_loss = losses.minimax_discriminator_loss(
                 discriminator([real, labels], training=True),
                 discriminator([fake, y], training=True))
-        grads = tape.gradient(d_loss, discriminator.trainable_variables)
-        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
-        z, y = draw()
+        _descend(d_opt, tape, d_loss, discriminator)
+        z, y = _noise_and_labels(batch, latent_dim, num_classes)
         with tf.GradientTape() as tape:
             g_loss = losses.non_saturating_generator_loss(
                 discriminator([generator([z, y], training=True), y], training=True))
-        grads = tape.gradient(g_loss, generator.trainable_variables)
-        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        _descend(g_opt, tape, g_loss, generator)
         return d_loss, g_loss
 
     return step
@@ -175,14 +179,10 @@ def acgan_loop(generator, discriminator, latent_dim, num_classes, batch, lr, bet
     from tfgan_suite import losses
     g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1)
 
-    def draw():
-        return (tf.random.normal((batch, latent_dim)),
-                tf.random.uniform((batch,), 0, num_classes, dtype=tf.int32))
-
     @tf.function(jit_compile=xla)
     def step(element):
         real, labels = element
-        z, c = draw()
+        z, c = _noise_and_labels(batch, latent_dim, num_classes)
         with tf.GradientTape() as tape:
             fake = generator([z, c], training=True)
             real_source, real_classes = discriminator(real, training=True)
@@ -190,15 +190,13 @@ def acgan_loop(generator, discriminator, latent_dim, num_classes, batch, lr, bet
             d_loss = (losses.minimax_discriminator_loss(real_source, fake_source)
                       + losses.class_cross_entropy(labels, real_classes)
                       + losses.class_cross_entropy(c, fake_classes))
-        grads = tape.gradient(d_loss, discriminator.trainable_variables)
-        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
-        z, c = draw()
+        _descend(d_opt, tape, d_loss, discriminator)
+        z, c = _noise_and_labels(batch, latent_dim, num_classes)
         with tf.GradientTape() as tape:
             source, classes = discriminator(generator([z, c], training=True), training=True)
             g_loss = (losses.non_saturating_generator_loss(source)
                       + losses.class_cross_entropy(c, classes))
-        grads = tape.gradient(g_loss, generator.trainable_variables)
-        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        _descend(g_opt, tape, g_loss, generator)
         return d_loss, g_loss
 
     return step
@@ -211,40 +209,30 @@ def biggan_loop(generator, discriminator, latent_dim, num_classes, batch, g_lr, 
     G([z, c]) with uniform c, D([x, c]) the projection discriminator; then one
     G update on the hinge loss plus beta times the orthogonal regularisation of
     ``ortho_kernels``, and the moving average of G (``ema = (copy, decay)``)."""
-    import keras
     import tensorflow as tf
 
     from tfgan_suite import losses
     from tfgan_suite.layers import orthogonal_regularization
-    g_opt = keras.optimizers.Adam(g_lr, beta_1=beta1, beta_2=beta2)
-    d_opt = keras.optimizers.Adam(d_lr, beta_1=beta1, beta_2=beta2)
-    g_opt.build(generator.trainable_variables)
-    d_opt.build(discriminator.trainable_variables)
-
-    def draw():
-        return (tf.random.normal((batch, latent_dim)),
-                tf.random.uniform((batch,), 0, num_classes, dtype=tf.int32))
+    g_opt, d_opt = _adam_pair(generator, discriminator, g_lr, beta1, beta2, d_lr=d_lr)
 
     @tf.function(jit_compile=xla)
     def step(element):
         real, labels = element
         for i in range(disc_steps):
             x, y = real[i * batch:(i + 1) * batch], labels[i * batch:(i + 1) * batch]
-            z, c = draw()
+            z, c = _noise_and_labels(batch, latent_dim, num_classes)
             with tf.GradientTape() as tape:
                 fake = generator([z, c], training=True)
                 d_loss = losses.hinge_discriminator_loss(
                     discriminator([x, y], training=True),
                     discriminator([fake, c], training=True))
-            grads = tape.gradient(d_loss, discriminator.trainable_variables)
-            d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
-        z, c = draw()
+            _descend(d_opt, tape, d_loss, discriminator)
+        z, c = _noise_and_labels(batch, latent_dim, num_classes)
         with tf.GradientTape() as tape:
             out = discriminator([generator([z, c], training=True), c], training=True)
             ortho = tf.add_n([orthogonal_regularization(k, 1.0) for k in ortho_kernels])
             g_loss = losses.hinge_generator_loss(out) + ortho_weight * ortho
-        grads = tape.gradient(g_loss, generator.trainable_variables)
-        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        _descend(g_opt, tape, g_loss, generator)
         _ema_update(ema + (generator,))
         return d_loss, g_loss
 
@@ -284,13 +272,11 @@ def stylegan_loop(generator, discriminator, latent_dim, batch, lr, beta1, beta2,
             r1 = 0.5 * tf.reduce_mean(tf.reduce_sum(tf.square(grad), axis=[1, 2, 3]))
             d_loss = (losses.minimax_discriminator_loss(
                 real_out, discriminator((fake, alpha), training=True)) + r1_gamma * r1)
-        grads = tape.gradient(d_loss, discriminator.trainable_variables)
-        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        _descend(d_opt, tape, d_loss, discriminator)
         with tf.GradientTape() as tape:
             g_loss = losses.non_saturating_generator_loss(
                 discriminator((G(training=True), alpha), training=True))
-        grads = tape.gradient(g_loss, generator.trainable_variables)
-        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        _descend(g_opt, tape, g_loss, generator)
         _ema_update(ema + (generator,))
         return d_loss, g_loss
 
@@ -304,18 +290,13 @@ def infogan_loop(generator, discriminator, latent_dim, num_categories, num_conti
     source logit and Q's categorical logits and continuous means; D (with Q) and
     G each add lambda times the information loss (cross-entropy of c, Gaussian
     NLL of u) on the generated batch to their GAN loss."""
-    import keras
     import tensorflow as tf
 
     from tfgan_suite import losses
-    g_opt = keras.optimizers.Adam(g_lr, beta_1=beta1)
-    d_opt = keras.optimizers.Adam(d_lr, beta_1=beta1)
-    g_opt.build(generator.trainable_variables)
-    d_opt.build(discriminator.trainable_variables)
+    g_opt, d_opt = _adam_pair(generator, discriminator, g_lr, beta1, d_lr=d_lr)
 
     def draw():
-        return [tf.random.normal((batch, latent_dim)),
-                tf.random.uniform((batch,), 0, num_categories, dtype=tf.int32),
+        return [*_noise_and_labels(batch, latent_dim, num_categories),
                 tf.random.uniform((batch, num_continuous), -1.0, 1.0)]
 
     def information(codes, q_categorical, q_continuous):
@@ -331,16 +312,14 @@ def infogan_loop(generator, discriminator, latent_dim, num_categories, num_conti
             fake_logit, q_categorical, q_continuous = discriminator(fake, training=True)
             d_loss = (losses.minimax_discriminator_loss(real_logit, fake_logit)
                       + information(codes, q_categorical, q_continuous))
-        grads = tape.gradient(d_loss, discriminator.trainable_variables)
-        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        _descend(d_opt, tape, d_loss, discriminator)
         codes = draw()
         with tf.GradientTape() as tape:
             logit, q_categorical, q_continuous = discriminator(
                 generator(codes, training=True), training=True)
             g_loss = (losses.non_saturating_generator_loss(logit)
                       + information(codes, q_categorical, q_continuous))
-        grads = tape.gradient(g_loss, generator.trainable_variables)
-        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        _descend(g_opt, tape, g_loss, generator)
         return d_loss, g_loss
 
     return step
@@ -368,16 +347,14 @@ def sgan_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla):
             fake_logits, _ = discriminator(fake, training=True)
             d_loss = (losses.class_cross_entropy(labels, labeled_logits)
                       + losses.semi_supervised_discriminator_loss(real_logits, fake_logits))
-        grads = tape.gradient(d_loss, discriminator.trainable_variables)
-        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        _descend(d_opt, tape, d_loss, discriminator)
         z = tf.random.normal((batch, latent_dim))
         with tf.GradientTape() as tape:
             _, real_features = discriminator(real, training=True)
             _, fake_features = discriminator(generator(z, training=True), training=True)
             g_loss = losses.feature_matching_loss(tf.stop_gradient(real_features),
                                                   fake_features)
-        grads = tape.gradient(g_loss, generator.trainable_variables)
-        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        _descend(g_opt, tape, g_loss, generator)
         return d_loss, g_loss
 
     return step
@@ -392,14 +369,10 @@ def simgan_loop(refiner, discriminator, batch, g_lr, d_lr, beta1, self_reg_weigh
     of ``pool_size`` images, filled with refined images at the start, whose
     drawn slots take the new half). Each update reads its own slice of the
     element's synthetic (a) and real (b) minibatches."""
-    import keras
     import tensorflow as tf
 
     from tfgan_suite import losses
-    g_opt = keras.optimizers.Adam(g_lr, beta_1=beta1)
-    d_opt = keras.optimizers.Adam(d_lr, beta_1=beta1)
-    g_opt.build(refiner.trainable_variables)
-    d_opt.build(discriminator.trainable_variables)
+    g_opt, d_opt = _adam_pair(refiner, discriminator, g_lr, beta1, d_lr=d_lr)
     history = None
     half = batch // 2
 
@@ -413,8 +386,7 @@ def simgan_loop(refiner, discriminator, batch, g_lr, d_lr, beta1, self_reg_weigh
                 g_loss = (losses.local_adversarial_loss(discriminator(refined, training=True),
                                                         1.0)
                           + self_reg_weight * losses.self_regularization_loss(x, refined))
-            grads = tape.gradient(g_loss, refiner.trainable_variables)
-            g_opt.apply_gradients(zip(grads, refiner.trainable_variables))
+            _descend(g_opt, tape, g_loss, refiner)
         for i in range(disc_steps):
             x, real = a[i * batch:(i + 1) * batch], b[i * batch:(i + 1) * batch]
             refined = tf.stop_gradient(refiner(x, training=False))
@@ -425,8 +397,7 @@ def simgan_loop(refiner, discriminator, batch, g_lr, d_lr, beta1, self_reg_weigh
                 d_loss = (losses.local_adversarial_loss(discriminator(real, training=True), 1.0)
                           + losses.local_adversarial_loss(discriminator(mixed, training=True),
                                                           0.0))
-            grads = tape.gradient(d_loss, discriminator.trainable_variables)
-            d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+            _descend(d_opt, tape, d_loss, discriminator)
         return d_loss, g_loss
 
     def run(element):

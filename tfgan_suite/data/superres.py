@@ -253,7 +253,7 @@ def rescaled_crops(hr, crop, scale, seed, num, augment, smallest):
     patterns from a few photos (a published trick of SR training on small sets).
     ``hr`` must be at least ``rescale_window(crop, scale)`` on both sides."""
     margin = RESCALE_MARGIN * scale
-    big = crop + 2 * margin
+    big = rescale_window(crop, scale)
     shape = tf.shape(hr)
     side = tf.minimum(shape[0], shape[1])
     seeds = tf.random.experimental.stateless_split(seed, 4)
