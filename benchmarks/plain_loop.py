@@ -25,30 +25,164 @@ def _noise_and_labels(batch, latent_dim, num_classes):
             tf.random.uniform((batch,), 0, num_classes, dtype=tf.int32))
 
 
-def plain_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla,
-               least_squares=False):
-    """The baseline: a tf.function step with two tapes, nothing else; the GAN's
-    cross-entropy losses, or LSGAN's (a, b, c) = (0, 1, 1) with ``least_squares``."""
+def gan_objective(least_squares=False):
+    """(D loss, G loss) of the GAN: cross-entropy with the non-saturating G loss,
+    or LSGAN's (a, b, c) = (0, 1, 1) with ``least_squares``. Every objective's
+    D loss takes (x, D(x), G(z), D(G(z))) and its G loss (G(z), D(G(z)))."""
+    from tfgan_suite import losses
+    if least_squares:
+        return (lambda x, real_out, fake, fake_out: losses.least_squares_discriminator_loss(
+                    real_out, fake_out),
+                lambda fake, fake_out: losses.least_squares_generator_loss(fake_out))
+    return (lambda x, real_out, fake, fake_out: losses.minimax_discriminator_loss(
+                real_out, fake_out),
+            lambda fake, fake_out: losses.non_saturating_generator_loss(fake_out))
+
+
+def wasserstein_objective():
+    """The WGAN critic and generator losses (clipping is the loop's ``after_d``)."""
+    import tensorflow as tf
+    return (lambda x, real_out, fake, fake_out: (tf.reduce_mean(fake_out)
+                                                 - tf.reduce_mean(real_out)),
+            lambda fake, fake_out: -tf.reduce_mean(fake_out))
+
+
+def hinge_objective():
+    """The hinge loss (hinge, sngan): max(0, 1 - D(x)) + max(0, 1 + D(G(z))), -D(G(z))."""
+    import tensorflow as tf
+    return (lambda x, real_out, fake, fake_out: (tf.reduce_mean(tf.nn.relu(1.0 - real_out))
+                                                 + tf.reduce_mean(tf.nn.relu(1.0 + fake_out))),
+            lambda fake, fake_out: -tf.reduce_mean(fake_out))
+
+
+def clipper(network, c):
+    """WGAN's clipping of every critic weight to [-c, c], as ``after_d``."""
     import tensorflow as tf
 
+    def clip():
+        for v in network.trainable_variables:
+            v.assign(tf.clip_by_value(v, -c, c))
+    return clip
+
+
+def fgan_objective(divergence):
+    """f-GAN's variational bound for ``divergence`` (Nowozin et al. 2016, Table 2)."""
     from tfgan_suite import losses
-    g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1)
-    d_loss_fn, g_loss_fn = ((losses.least_squares_discriminator_loss,
-                             losses.least_squares_generator_loss) if least_squares else
-                            (losses.minimax_discriminator_loss,
-                             losses.non_saturating_generator_loss))
+    return (lambda x, real_out, fake, fake_out: losses.f_divergence_critic_loss(
+                divergence, real_out, fake_out),
+            lambda fake, fake_out: losses.f_divergence_generator_loss(divergence, fake_out))
+
+
+def dragan_objective(discriminator, weight, scale):
+    """The GAN losses plus DRAGAN's penalty, written out with an inner tape:
+    weight * E[(||grad D(x + scale * std(x) * U[0, 1])|| - 1)^2]."""
+    import tensorflow as tf
+    d_gan, g_gan = gan_objective()
+
+    def d_loss(x, real_out, fake, fake_out):
+        perturbed = x + scale * tf.math.reduce_std(x) * tf.random.uniform(tf.shape(x))
+        with tf.GradientTape() as inner:
+            inner.watch(perturbed)
+            out = discriminator(perturbed, training=True)
+        grad = inner.gradient(out, perturbed)
+        norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=[1, 2, 3]) + 1e-12)
+        return (d_gan(x, real_out, fake, fake_out)
+                + weight * tf.reduce_mean(tf.square(norm - 1.0)))
+    return d_loss, g_gan
+
+
+def _energy(images, reconstruction, l1=False):
+    """Per-sample reconstruction energy: mean squared (or absolute) error."""
+    import tensorflow as tf
+    diff = images - reconstruction
+    return tf.reduce_mean(tf.abs(diff) if l1 else tf.square(diff), axis=[1, 2, 3])
+
+
+def ebgan_objective(margin, pt_weight):
+    """EBGAN (Zhao et al. 2017): D is an autoencoder returning [reconstruction,
+    code]; L_D = D(x) + max(0, m - D(G(z))), L_G = D(G(z)) + pt_weight * PT."""
+    import tensorflow as tf
+
+    def pulling_away(codes):
+        unit = tf.math.l2_normalize(tf.reshape(codes, (tf.shape(codes)[0], -1)), axis=1)
+        n = tf.cast(tf.shape(unit)[0], tf.float32)
+        return ((tf.reduce_sum(tf.square(tf.matmul(unit, unit, transpose_b=True))) - n)
+                / (n * (n - 1.0)))
+
+    def d_loss(x, real_out, fake, fake_out):
+        return (tf.reduce_mean(_energy(x, real_out[0]))
+                + tf.reduce_mean(tf.nn.relu(margin - _energy(fake, fake_out[0]))))
+
+    def g_loss(fake, fake_out):
+        return (tf.reduce_mean(_energy(fake, fake_out[0]))
+                + pt_weight * pulling_away(fake_out[1]))
+    return d_loss, g_loss
+
+
+class BeganObjective:
+    """BEGAN (Berthelot et al. 2017): L1 energies, L_D = L(x) - k_t L(G(z)),
+    L_G = L(G(z)); ``after_d`` makes k_t's clipped update after each D step."""
+
+    def __init__(self, gamma, lambda_k):
+        import tensorflow as tf
+        self.k = tf.Variable(0.0, trainable=False)
+        self.gamma, self.lambda_k = gamma, lambda_k
+        self.balance = None
+
+    def losses(self):
+        import tensorflow as tf
+
+        def d_loss(x, real_out, fake, fake_out):
+            l_real = tf.reduce_mean(_energy(x, real_out[0], l1=True))
+            l_fake = tf.reduce_mean(_energy(fake, fake_out[0], l1=True))
+            self.balance = tf.stop_gradient(self.gamma * l_real - l_fake)
+            return l_real - self.k * l_fake
+
+        def g_loss(fake, fake_out):
+            return tf.reduce_mean(_energy(fake, fake_out[0], l1=True))
+        return d_loss, g_loss
+
+    def after_d(self):
+        import tensorflow as tf
+        self.k.assign(tf.clip_by_value(self.k + self.lambda_k * self.balance, 0.0, 1.0))
+
+
+def plain_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla,
+               objective=None, d_lr=None, disc_steps=1, optimizer="adam", after_d=None):
+    """The baseline: a tf.function step with two tapes, nothing else.
+
+    ``objective`` is a (D loss, G loss) pair (default: ``gan_objective()``);
+    ``disc_steps`` D updates, each on its slice of the element's real images,
+    then one G update with fresh noise; ``after_d`` runs after each D update
+    (WGAN's clipping, BEGAN's k_t). ``optimizer``: adam (beta1) or rmsprop."""
+    import keras
+    import tensorflow as tf
+
+    if optimizer == "rmsprop":
+        g_opt = keras.optimizers.RMSprop(lr)
+        d_opt = keras.optimizers.RMSprop(lr if d_lr is None else d_lr)
+        g_opt.build(generator.trainable_variables)
+        d_opt.build(discriminator.trainable_variables)
+    else:
+        g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1, d_lr=d_lr)
+    d_loss_fn, g_loss_fn = objective or gan_objective()
 
     @tf.function(jit_compile=xla)
     def step(real):
+        for i in range(disc_steps):
+            x = real[i * batch:(i + 1) * batch]
+            z = tf.random.normal((batch, latent_dim))
+            with tf.GradientTape() as tape:
+                fake = generator(z, training=True)
+                d_loss = d_loss_fn(x, discriminator(x, training=True), fake,
+                                   discriminator(fake, training=True))
+            _descend(d_opt, tape, d_loss, discriminator)
+            if after_d is not None:
+                after_d()
         z = tf.random.normal((batch, latent_dim))
         with tf.GradientTape() as tape:
             fake = generator(z, training=True)
-            d_loss = d_loss_fn(discriminator(real, training=True),
-                               discriminator(fake, training=True))
-        _descend(d_opt, tape, d_loss, discriminator)
-        z = tf.random.normal((batch, latent_dim))
-        with tf.GradientTape() as tape:
-            g_loss = g_loss_fn(discriminator(generator(z, training=True), training=True))
+            g_loss = g_loss_fn(fake, discriminator(fake, training=True))
         _descend(g_opt, tape, g_loss, generator)
         return d_loss, g_loss
 

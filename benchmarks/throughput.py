@@ -15,14 +15,21 @@ suite / baseline, with and without XLA. Nothing here asserts a time.
 import statistics
 import time
 
-from plain_loop import (acgan_loop, biggan_loop, cgan_loop, infogan_loop, plain_loop,
-                        sgan_loop, simgan_loop, stylegan_loop, tutorial_loop,
-                        wgan_gp_loop)
+from plain_loop import (BeganObjective, acgan_loop, biggan_loop, cgan_loop, clipper,
+                        dragan_objective, ebgan_objective, fgan_objective, gan_objective,
+                        hinge_objective,
+                        infogan_loop, plain_loop, sgan_loop, simgan_loop, stylegan_loop,
+                        tutorial_loop, wasserstein_objective, wgan_gp_loop)
 
 from absl import app, flags
 
-flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan, lsgan, wgan_gp, cgan, "
-                    "acgan, infogan, sgan, simgan, progan, stylegan or biggan; wgan_gp against a plain loop with "
+flags.DEFINE_string("model", "dcgan", "Model to benchmark (gan, dcgan, lsgan, wgan, wgan_gp, dragan, "
+                    "fgan, ebgan, began, hinge, sngan, cgan, "
+                    "acgan, infogan, sgan, simgan, progan, stylegan or biggan; the loss family "
+                    "against the two-tape loop with its losses (wgan: 5 critic steps, "
+                    "RMSProp and clipping; dragan: the penalty from an inner tape; ebgan "
+                    "and began: the autoencoder energies, the pulling-away term, k_t); "
+                    "wgan_gp against a plain loop with "
                     "its 5 critic steps and gradient penalty, cgan and acgan against "
                     "conditional loops with labels, infogan against a loop with its codes "
                     "and Q's information loss, sgan (100 labels) against a loop with the "
@@ -50,6 +57,33 @@ flags.DEFINE_list("update", ["alternating"], "Suite update schemes to measure: a
                   "(against the two-pass loop) and/or simultaneous (against the TF DCGAN "
                   "tutorial's one-pass loop).")
 FLAGS = flags.FLAGS
+#: DCGAN's networks and step with another loss: the two-tape loop with that loss.
+LOSS_FAMILY = ("gan", "dcgan", "lsgan", "wgan", "dragan", "fgan", "ebgan", "began", "hinge",
+               "sngan")
+
+
+def loss_family_loop(model, twin, hps, xla):
+    """The plain loop for a model of the loss family, with the suite's hparams."""
+    lr, d_lr = hps["g_learning_rate"], hps.get("d_learning_rate")
+    kwargs = dict(objective=gan_objective(least_squares=model == "lsgan"),
+                  d_lr=d_lr, disc_steps=hps.get("disc_steps", 1))
+    if model == "wgan":
+        kwargs.update(objective=wasserstein_objective(), optimizer="rmsprop",
+                      after_d=clipper(twin.discriminator, hps["clip_value"]))
+    elif model == "dragan":
+        kwargs.update(objective=dragan_objective(twin.discriminator, hps["gp_weight"],
+                                                 hps["dragan_scale"]))
+    elif model in ("hinge", "sngan"):
+        kwargs.update(objective=hinge_objective())
+    elif model == "fgan":
+        kwargs.update(objective=fgan_objective(hps["divergence"]))
+    elif model == "ebgan":
+        kwargs.update(objective=ebgan_objective(hps["ebgan_margin"], hps["pt_weight"]))
+    elif model == "began":
+        began = BeganObjective(hps["began_gamma"], hps["lambda_k"])
+        kwargs.update(objective=began.losses(), after_d=began.after_d)
+    return plain_loop(twin.generator, twin.discriminator, twin.latent_dim,
+                      FLAGS.batch_size, lr, hps["beta1"], xla, **kwargs)
 
 
 def main(argv):
@@ -68,7 +102,7 @@ def main(argv):
     if FLAGS.model == "sgan":
         source = source.with_labeled_subset(100, 0)
     hp = (dict(g_filters=FLAGS.filters, d_filters=FLAGS.filters)
-          if FLAGS.model in ("dcgan", "lsgan", "wgan_gp", "cgan", "acgan", "infogan", "sgan")
+          if FLAGS.model in LOSS_FAMILY[1:] + ("wgan_gp", "cgan", "acgan", "infogan", "sgan")
           else {})
     if FLAGS.model == "progan":
         hp = dict(progressive=False)
@@ -132,9 +166,7 @@ def main(argv):
                                      FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
                                      xla)
             else:
-                step = plain_loop(twin.generator, twin.discriminator, suite.latent_dim,
-                                  FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"], xla,
-                                  least_squares=FLAGS.model == "lsgan")
+                step = loss_family_loop(FLAGS.model, twin, hps, xla)
         it = iter(ds)
 
         def run_plain(n):
