@@ -186,14 +186,22 @@ def test_pix2pix_step_on_two_replicas_equals_one_device_step(norms):
     device does with the same global batch of 2. Instance norm is per image;
     BatchNorm over the global batch needs ``sync_batch`` on the replicas, which
     must then match plain ``batch`` on one device. The decoder's dropout is a
-    random draw per device, so its rate is set to 0 here."""
+    random draw per device, so its rate is set to 0 here. Plain SGD makes the
+    weights after the step a faithful record of the gradients: Adam's first
+    update, lr * g / (|g| + eps), turns a gradient at rounding level (the fused
+    instance norm reduces a batch of 2 and of 1 in different orders) into a
+    full step of either sign."""
+    import keras
+
     from tfgan_suite.networks.norm import InferenceDropout, _walk
 
     def make(strategy):  # norms[0] on one device, norms[1] on 2 replicas
         with strategy.scope():
             model = tg.build("pix2pix", (16, 16, 1), seed=0, g_filters=4, d_filters=4,
                              g_norm=norms[strategy.num_replicas_in_sync - 1],
-                             receptive_field="16")
+                             receptive_field="16",
+                             g_optimizer=keras.optimizers.SGD(0.1),
+                             d_optimizer=keras.optimizers.SGD(0.1))
         dropouts = [x for x in _walk(model.generator, set()) if isinstance(x, InferenceDropout)]
         assert dropouts
         for layer in dropouts:

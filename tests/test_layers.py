@@ -160,3 +160,86 @@ def test_fused_batch_norm_runs_the_fused_kernel_in_bfloat16():
     assert y.dtype == tf.bfloat16
     ref = (x - tf.reduce_mean(x, [0, 1, 2])) / tf.math.reduce_std(x, [0, 1, 2])
     np.testing.assert_allclose(tf.cast(y, tf.float32).numpy(), ref.numpy(), atol=0.05)
+
+
+def _instance_norm_by_hand(x, gamma, beta, eps=1e-5):
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    var = x.var(axis=(1, 2), keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * gamma + beta
+
+
+@pytest.mark.parametrize("batch,dynamic", [(1, False), (3, False), (3, True)])
+def test_fused_instance_norm_equals_group_norm_and_the_formula(batch, dynamic):
+    """Training output and gradients of the fused layer equal Keras'
+    GroupNormalization with one group per channel (and the formula by hand),
+    for a batch of one (no transpose), of three, and of unknown size."""
+    import tensorflow as tf
+
+    from tfgan_suite.layers import FusedInstanceNormalization
+    rng = np.random.default_rng(1)
+    shape = (batch, 5, 4, 3)
+    x = rng.normal(2.0, 3.0, shape).astype("float32")
+    x[..., 1] *= 0.1  # channels on different scales
+    weights = tf.constant(rng.normal(size=shape).astype("float32"))
+    gamma = rng.normal(1.0, 0.3, 3).astype("float32")
+    beta = np.array([-0.5, 0.0, 0.7], "float32")
+    fused = FusedInstanceNormalization()
+    group = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5)
+    outs = {}
+    for name, layer in (("fused", fused), ("group", group)):
+        layer.build(shape)
+        layer.gamma.assign(gamma)
+        layer.beta.assign(beta)
+
+        def step(t, layer=layer):
+            with tf.GradientTape() as tape:
+                tape.watch(t)
+                y = layer(t, training=True)
+                loss = tf.reduce_sum(y * weights)
+            return [y] + tape.gradient(loss, [t, layer.gamma, layer.beta])
+        spec = tf.TensorSpec((None,) + shape[1:]) if dynamic else tf.TensorSpec(shape)
+        outs[name] = [t.numpy() for t in tf.function(step, input_signature=[spec])(x)]
+        outs[name].append(layer(x, training=False).numpy())
+    for a, b in zip(outs["fused"], outs["group"]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(outs["fused"][0], _instance_norm_by_hand(x, gamma, beta),
+                               rtol=1e-4, atol=1e-4)
+    assert np.abs(outs["fused"][1]).max() > 1e-3  # a real gradient reached x
+
+
+def test_fused_instance_norm_kernel_bfloat16_and_group_norm_checkpoints():
+    import tensorflow as tf
+
+    from tfgan_suite.layers import FusedInstanceNormalization
+    from tfgan_suite.networks.norm import normalization
+    layer = normalization("instance")
+    assert isinstance(layer, FusedInstanceNormalization)
+    # A checkpoint written with Keras' GroupNormalization restores into it.
+    old = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5)
+    old.build((1, 4, 4, 3))
+    old.gamma.assign([0.5, 2.0, 1.5])
+    old.beta.assign([0.1, -0.2, 0.3])
+    import tempfile
+    path = tf.train.Checkpoint(norm=old).write(tempfile.mkdtemp() + "/ckpt")
+    layer.build((1, 4, 4, 3))
+    tf.train.Checkpoint(norm=layer).read(path).assert_consumed()
+    np.testing.assert_array_equal(layer.gamma.numpy(), old.gamma.numpy())
+    np.testing.assert_array_equal(layer.beta.numpy(), old.beta.numpy())
+    clone = FusedInstanceNormalization.from_config(layer.get_config())
+    assert clone.epsilon == layer.epsilon and clone.groups == -1
+    # Under mixed precision the kernel runs in bfloat16 on the bfloat16 maps
+    # a convolution hands it (Keras' group norm casts them to float32).
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        bf = FusedInstanceNormalization()
+        x = tf.random.normal((2, 6, 6, 3), 1.0, 2.0)
+        graph = tf.function(lambda t: bf(t, training=True)).get_concrete_function(
+            tf.cast(x, tf.bfloat16)).graph
+        kernels = [op for op in graph.get_operations() if op.type == "FusedBatchNormV3"]
+        assert kernels and kernels[0].inputs[0].dtype == tf.bfloat16
+        y = bf(tf.cast(x, tf.bfloat16), training=True)
+        assert y.dtype == tf.bfloat16
+        np.testing.assert_allclose(tf.cast(y, tf.float32).numpy(),
+                                   _instance_norm_by_hand(x.numpy(), 1.0, 0.0), atol=0.05)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -64,20 +64,42 @@ def array_examples(arrays, transform, out_bytes, limit_bytes=512 << 20, chunk=40
     the 15 s of a per-example ``map`` filling the shuffle buffer. Larger
     results stream through a per-example ``map`` as before.
     """
-    count = len(arrays[0])
-    done = []
+    return ArrayExamples(arrays, transform, out_bytes, limit_bytes, chunk)
 
-    def examples():
-        if count * out_bytes > limit_bytes:
-            ds = tf.data.Dataset.from_tensor_slices(arrays)
-            return ds.map(lambda *t: _unwrap(transform(*t)), num_parallel_calls=tf.data.AUTOTUNE)
-        if not done:
-            parts = [transform(*(tf.constant(a[i:i + chunk]) for a in arrays))
-                     for i in range(0, count, chunk)]
-            done.append(tuple(np.concatenate([p[j].numpy() for p in parts])
-                              for j in range(len(parts[0]))))
-        return tf.data.Dataset.from_tensor_slices(_unwrap(done[0]))
-    return examples
+
+class ArrayExamples:
+    """The ``examples()`` callable of ``array_examples``; ``head(n)`` gives the
+    first ``n`` examples transforming only those rows (a grid's 8 held-out
+    images without resizing the whole split first)."""
+
+    def __init__(self, arrays, transform, out_bytes, limit_bytes, chunk):
+        self.arrays, self.transform, self.chunk = arrays, transform, chunk
+        self.count = len(arrays[0])
+        self.precompute = self.count * out_bytes <= limit_bytes
+        self._done = None
+
+    def __call__(self):
+        if not self.precompute:
+            ds = tf.data.Dataset.from_tensor_slices(self.arrays)
+            return ds.map(lambda *t: _unwrap(self.transform(*t)),
+                          num_parallel_calls=tf.data.AUTOTUNE)
+        if self._done is None:
+            self._done = self._transformed(self.arrays)
+        return tf.data.Dataset.from_tensor_slices(_unwrap(self._done))
+
+    def head(self, n):
+        if self._done is not None:
+            rows = tuple(a[:n] for a in self._done)
+        else:
+            rows = self._transformed(tuple(a[:n] for a in self.arrays))
+        return tf.data.Dataset.from_tensor_slices(_unwrap(rows))
+
+    def _transformed(self, arrays):
+        """``transform`` of every row of ``arrays``, ``chunk`` rows at a time (numpy)."""
+        parts = [self.transform(*(tf.constant(a[i:i + self.chunk]) for a in arrays))
+                 for i in range(0, len(arrays[0]), self.chunk)]
+        return tuple(np.concatenate([p[j].numpy() for p in parts])
+                     for j in range(len(parts[0])))
 
 
 def _unwrap(t):

@@ -213,18 +213,22 @@ class DataSource:
         return ds.map(lambda *t: tuple(to_unit_range(x) for x in t) if len(t) > 1
                       else to_unit_range(t[0]), num_parallel_calls=tf.data.AUTOTUNE)
 
-    def _two_domain_dataset(self, step_batch, shuffle, repeat, seed, cache, augment=None):
+    def _two_domain_dataset(self, step_batch, shuffle, repeat, seed, cache, augment=None,
+                            num=None):
+        """Batches of (a, b); with ``num``, of the first ``num`` examples of each side
+        only (which in-memory sources then transform alone)."""
         augment = shuffle if augment is None else augment
         seeds = tf.data.Dataset.random(seed=seed).batch(2)
         if self.kind == "paired":
-            ds = self._prepare(self.pair_examples(), self.num_examples, shuffle, repeat,
-                               seed, cache)
+            ds = self._prepare(_head(self.pair_examples, num), self.num_examples, shuffle,
+                               repeat, seed, cache)
             ds = self._augment(ds, seeds, augment)
         else:
             sides = []
             for i, (examples, count) in enumerate(zip(self.domain_examples,
                                                       self.domain_sizes)):
-                side = self._prepare(examples(), count, shuffle, repeat, seed + i, cache)
+                side = self._prepare(_head(examples, num), count, shuffle, repeat, seed + i,
+                                     cache)
                 sides.append(self._augment(side, tf.data.Dataset.random(seed=seed + 7 + i)
                                            .batch(2), augment))
             ds = tf.data.Dataset.zip(tuple(sides))
@@ -233,7 +237,7 @@ class DataSource:
     def pairs(self, batch_size, num=None, augment=False):
         """Unshuffled, un-repeated batches of (a, b) in [-1, 1] at ``shape`` (the
         first ``num`` elements): inputs and targets for grids and evaluation."""
-        ds = self._two_domain_dataset(1, False, False, 0, False, augment).unbatch()
+        ds = self._two_domain_dataset(1, False, False, 0, False, augment, num).unbatch()
         if num is not None:
             ds = ds.take(num)
         return ds.batch(batch_size)
@@ -283,6 +287,15 @@ def caches(count, element_bytes, cache):
     if cache == "auto":
         return (count or 0) * element_bytes < CACHE_LIMIT_BYTES
     return cache is not False
+
+
+def _head(examples, num):
+    """The dataset of ``examples()``, or of its first ``num`` elements."""
+    if num is None:
+        return examples()
+    if hasattr(examples, "head"):
+        return examples.head(num)
+    return examples().take(num)
 
 
 def _cache_shuffle_repeat(ds, count, element_bytes, shuffle, repeat, seed, cache, cache_path):

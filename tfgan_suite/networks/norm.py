@@ -47,7 +47,8 @@ def normalization(kind, name=None, rank=4, reference_size=None):
       ``BatchNormalization(synchronized=True)``).
     * ``layer``: each sample, over all its features (H, W and C).
     * ``instance``: each sample and channel, over H, W (Ulyanov et al. 2016):
-      ``GroupNormalization`` with one group per channel. Maps only.
+      ``GroupNormalization`` with one group per channel, trained with the fused
+      kernel (``layers.FusedInstanceNormalization``). Maps only.
     * ``group``: each sample, over H, W and groups of channels (Wu & He 2018;
       gcd(C, 32) groups).
     * ``virtual_batch``: a reference batch together with the example
@@ -71,7 +72,8 @@ def normalization(kind, name=None, rank=4, reference_size=None):
         if rank < 3:
             raise ValueError("instance norm needs feature maps (it normalises each channel "
                              "over H, W); use layer or group for fully connected layers")
-        return layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
+        from tfgan_suite.layers import FusedInstanceNormalization
+        return FusedInstanceNormalization(epsilon=1e-5, name=name)
     if kind == "group":
         return _GroupNorm(name=name)
     return layers.Identity(name=name)
