@@ -12,7 +12,12 @@ first epoch (compilation) is not timed. The script
 prints images/s (median and spread over repeats) and the ratio
 suite / baseline, with and without XLA. Nothing here asserts a time.
 """
+import json
+import os
+import resource
 import statistics
+import subprocess
+import sys
 import time
 
 from plain_loop import (BeganObjective, acgan_loop, biggan_loop, cgan_loop, clipper,
@@ -56,6 +61,12 @@ flags.DEFINE_list("mixed_precision", ["false"], "Suite precision settings to mea
 flags.DEFINE_list("update", ["alternating"], "Suite update schemes to measure: alternating "
                   "(against the two-pass loop) and/or simultaneous (against the TF DCGAN "
                   "tutorial's one-pass loop).")
+flags.DEFINE_bool("memory", False, "Instead of the paired speed run: the peak resident "
+                  "memory of each path alone (the suite's fit in each --mixed_precision "
+                  "setting, the plain float32 loop), each in its own process, --steps steps "
+                  "after --warmup.")
+flags.DEFINE_string("worker", None, "Internal (--memory): suite or plain, the path to run in "
+                    "this process.")
 FLAGS = flags.FLAGS
 #: DCGAN's networks and step with another loss: the two-tape loop with that loss.
 LOSS_FAMILY = ("gan", "dcgan", "lsgan", "wgan", "dragan", "fgan", "ebgan", "began", "hinge",
@@ -86,10 +97,113 @@ def loss_family_loop(model, twin, hps, xla):
                       FLAGS.batch_size, lr, hps["beta1"], xla, **kwargs)
 
 
+def plain_step(twin, source, update, xla):
+    """The baseline step for ``FLAGS.model``, on ``twin``'s networks and hparams."""
+    import tensorflow as tf
+    hps = twin.hparams
+    if FLAGS.model in ("wgan_gp", "progan"):
+        progan = (dict(drift=hps["drift"], alpha=tf.constant(1.0),
+                       ema=(twin.generator_ema, hps["g_ema"]))
+                  if FLAGS.model == "progan" else {})
+        return wgan_gp_loop(twin.generator, twin.discriminator, twin.latent_dim,
+                            FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
+                            hps["beta2"], hps["disc_steps"], hps["gp_weight"], xla,
+                            **progan)
+    if FLAGS.model in ("cgan", "acgan"):
+        loop = cgan_loop if FLAGS.model == "cgan" else acgan_loop
+        return loop(twin.generator, twin.discriminator, twin.latent_dim,
+                    source.num_classes, FLAGS.batch_size, hps["g_learning_rate"],
+                    hps["beta1"], xla)
+    if FLAGS.model == "infogan":
+        return infogan_loop(twin.generator, twin.discriminator, twin.latent_dim,
+                            hps["num_categories"], hps["num_continuous"],
+                            FLAGS.batch_size, hps["g_learning_rate"],
+                            hps["d_learning_rate"], hps["beta1"], hps["info_weight"],
+                            hps["info_weight_continuous"], xla)
+    if FLAGS.model == "sgan":
+        return sgan_loop(twin.generator, twin.discriminator, twin.latent_dim,
+                         FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"], xla)
+    if FLAGS.model == "simgan":
+        return simgan_loop(twin.generator, twin.discriminator, FLAGS.batch_size,
+                           hps["g_learning_rate"], hps["d_learning_rate"], hps["beta1"],
+                           hps["self_reg_weight"], hps["refiner_steps"],
+                           hps["disc_steps"], hps["pool_size"], xla)
+    if FLAGS.model == "stylegan":
+        return stylegan_loop(twin.generator, twin.discriminator, twin.latent_dim,
+                             FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
+                             hps["beta2"], hps["r1_gamma"], hps["style_mixing"],
+                             (twin.generator_ema, hps["g_ema"]), xla)
+    if FLAGS.model == "biggan":
+        return biggan_loop(twin.generator, twin.discriminator, twin.latent_dim,
+                           source.num_classes, FLAGS.batch_size, hps["g_learning_rate"],
+                           hps["d_learning_rate"], hps["beta1"], hps["beta2"],
+                           hps["disc_steps"], twin.orthogonal_kernels(),
+                           hps["orthogonal_reg"], (twin.generator_ema, hps["g_ema"]), xla)
+    if update == "simultaneous":
+        return tutorial_loop(twin.generator, twin.discriminator, twin.latent_dim,
+                             FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"], xla)
+    return loss_family_loop(FLAGS.model, twin, hps, xla)
+
+
+def memory_worker(source, hp):
+    """One path alone in this process; prints its peak RSS and steps/s as JSON."""
+    import tensorflow as tf
+
+    import tfgan_suite as tg
+    from tfgan_suite import distribute
+    path, mixed = FLAGS.worker.split(",")
+    update = FLAGS.update[0]
+    with distribute.built_in("mixed_bfloat16" if mixed == "true" else "float32"):
+        model = tg.build(FLAGS.model, data=source, seed=0,
+                         **({} if FLAGS.model == "simgan" else dict(update=update)), **hp)
+    ds = source.dataset(FLAGS.batch_size, disc_steps=type(model).batches_per_step(
+        model.hparams), seed=0, fields=model.batch_fields)
+    if path == "suite":
+        model.fit(ds, steps_per_epoch=FLAGS.warmup, epochs=1, verbose=0, shuffle=False)
+        start = time.perf_counter()
+        model.fit(ds, steps_per_epoch=FLAGS.steps, epochs=1, verbose=0, shuffle=False)
+    else:
+        step, it = plain_step(model, source, update, False), iter(ds)
+        for _ in range(FLAGS.warmup):
+            step(next(it))
+        start = time.perf_counter()
+        for _ in range(FLAGS.steps):
+            out = step(next(it))
+        tf.nest.map_structure(lambda t: t.numpy(), out)
+    elapsed = time.perf_counter() - start
+    print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "steps_per_s": FLAGS.steps / elapsed}))
+
+
+def memory_table():
+    """Each path in a fresh process, alternating over --repeats rounds."""
+    args = [a for a in sys.argv[1:] if not a.startswith(("--memory", "--worker"))]
+    paths = [("suite", m.lower()) for m in FLAGS.mixed_precision] + [("plain", "false")]
+    runs = {p: [] for p in paths}
+    for _ in range(FLAGS.repeats):
+        for path in paths:
+            proc = subprocess.run(
+                [sys.executable, os.path.abspath(__file__), *args, "--nomemory",
+                 f"--worker={','.join(path)}"], capture_output=True, text=True,
+                cwd=os.path.dirname(os.path.abspath(__file__)))
+            if proc.returncode:
+                raise SystemExit(f"{path} failed:\n{proc.stderr[-3000:]}")
+            runs[path].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    print(f"\n{FLAGS.model}, batch {FLAGS.batch_size}: each path alone in its own process, "
+          f"{FLAGS.steps} steps after {FLAGS.warmup}; peak resident memory (TensorFlow "
+          f"included), max over {FLAGS.repeats} round(s)")
+    print("| path | precision | peak MB | steps/s (median) |")
+    print("|---|---|---|---|")
+    for (path, mixed), rs in runs.items():
+        print(f"| {'suite fit' if path == 'suite' else 'plain loop'} | "
+              f"{'mixed bfloat16' if mixed == 'true' else 'float32'} | "
+              f"{max(r['peak_mb'] for r in rs):.0f} | "
+              f"{statistics.median(r['steps_per_s'] for r in rs):.2f} |")
+
+
 def main(argv):
     del argv
     import keras
-    import tensorflow as tf
 
     import tfgan_suite as tg
     from tfgan_suite import data, distribute
@@ -106,6 +220,10 @@ def main(argv):
           else {})
     if FLAGS.model == "progan":
         hp = dict(progressive=False)
+    if FLAGS.memory and not FLAGS.worker:
+        return memory_table()
+    if FLAGS.worker:
+        return memory_worker(source, hp)
     images = FLAGS.steps * FLAGS.batch_size
     rows = []
     settings = [(x.lower() == "true", u, m.lower() == "true") for u in FLAGS.update
@@ -122,51 +240,7 @@ def main(argv):
         hps = suite.hparams
         ds = source.dataset(FLAGS.batch_size, disc_steps=type(suite).batches_per_step(hps),
                             seed=0, fields=suite.batch_fields)
-        if FLAGS.model in ("wgan_gp", "progan"):
-            progan = (dict(drift=hps["drift"], alpha=tf.constant(1.0),
-                           ema=(twin.generator_ema, hps["g_ema"]))
-                      if FLAGS.model == "progan" else {})
-            step = wgan_gp_loop(twin.generator, twin.discriminator, suite.latent_dim,
-                                FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
-                                hps["beta2"], hps["disc_steps"], hps["gp_weight"], xla,
-                                **progan)
-        elif FLAGS.model in ("cgan", "acgan"):
-            loop = cgan_loop if FLAGS.model == "cgan" else acgan_loop
-            step = loop(twin.generator, twin.discriminator, suite.latent_dim,
-                        source.num_classes, FLAGS.batch_size, hps["g_learning_rate"],
-                        hps["beta1"], xla)
-        elif FLAGS.model == "infogan":
-            step = infogan_loop(twin.generator, twin.discriminator, suite.latent_dim,
-                                hps["num_categories"], hps["num_continuous"],
-                                FLAGS.batch_size, hps["g_learning_rate"],
-                                hps["d_learning_rate"], hps["beta1"], hps["info_weight"],
-                                hps["info_weight_continuous"], xla)
-        elif FLAGS.model == "sgan":
-            step = sgan_loop(twin.generator, twin.discriminator, suite.latent_dim,
-                             FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"], xla)
-        elif FLAGS.model == "simgan":
-            step = simgan_loop(twin.generator, twin.discriminator, FLAGS.batch_size,
-                               hps["g_learning_rate"], hps["d_learning_rate"], hps["beta1"],
-                               hps["self_reg_weight"], hps["refiner_steps"],
-                               hps["disc_steps"], hps["pool_size"], xla)
-        elif FLAGS.model == "stylegan":
-            step = stylegan_loop(twin.generator, twin.discriminator, suite.latent_dim,
-                                 FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
-                                 hps["beta2"], hps["r1_gamma"], hps["style_mixing"],
-                                 (twin.generator_ema, hps["g_ema"]), xla)
-        elif FLAGS.model == "biggan":
-            step = biggan_loop(twin.generator, twin.discriminator, suite.latent_dim,
-                               source.num_classes, FLAGS.batch_size, hps["g_learning_rate"],
-                               hps["d_learning_rate"], hps["beta1"], hps["beta2"],
-                               hps["disc_steps"], twin.orthogonal_kernels(),
-                               hps["orthogonal_reg"], (twin.generator_ema, hps["g_ema"]), xla)
-        else:
-            if update == "simultaneous":
-                step = tutorial_loop(twin.generator, twin.discriminator, suite.latent_dim,
-                                     FLAGS.batch_size, hps["g_learning_rate"], hps["beta1"],
-                                     xla)
-            else:
-                step = loss_family_loop(FLAGS.model, twin, hps, xla)
+        step = plain_step(twin, source, update, xla)
         it = iter(ds)
 
         def run_plain(n):
