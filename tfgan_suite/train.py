@@ -58,7 +58,8 @@ flags.DEFINE_integer("sample_every", 500, "Sample grid every N steps (0: only at
 flags.DEFINE_integer("log_every", 100, "TensorBoard scalars, and a progress line when the "
                      "output is not a terminal, every N steps.", lower_bound=1)
 flags.DEFINE_integer("num_grid", None, "Samples in each sample grid (default: the model's, "
-                     "64 noise samples, 8 held-out images, 2000 toy points).", lower_bound=1)
+                     "64 noise samples; 8 held-out images, 4 at 256 px, 2 at 512; 2000 toy "
+                     "points).", lower_bound=1)
 flags.DEFINE_string("cache", "auto", "Cache decoded images: auto (in memory if < 2 GiB), "
                     "true, false, or a file path.")
 flags.DEFINE_integer("eval_every", 0, "Measure --eval_metrics every N steps, log them to "
