@@ -28,7 +28,9 @@ def _noise_and_labels(batch, latent_dim, num_classes):
 def gan_objective(least_squares=False):
     """(D loss, G loss) of the GAN: cross-entropy with the non-saturating G loss,
     or LSGAN's (a, b, c) = (0, 1, 1) with ``least_squares``. Every objective's
-    D loss takes (x, D(x), G(z), D(G(z))) and its G loss (G(z), D(G(z)))."""
+    D loss takes (x, D(x), G(z), D(G(z))) and its G loss (G(z), D(G(z))). The
+    objectives are the models' losses at their default settings (no label
+    smoothing, the non-saturating G loss, LSGAN's default coding)."""
     from tfgan_suite import losses
     if least_squares:
         return (lambda x, real_out, fake, fake_out: losses.least_squares_discriminator_loss(

@@ -262,3 +262,29 @@ def test_training_streams_shard_by_data_and_run_without_the_autotune_thread(spec
     assert options.experimental_distribute.auto_shard_policy == \
         tf.data.experimental.AutoShardPolicy.DATA
     assert next(iter(ds)) is not None
+
+
+@pytest.mark.parametrize("limit_bytes", [1 << 20, 10])
+def test_array_examples_head_transforms_only_the_rows_it_gives(limit_bytes):
+    """``head(n)`` yields the first n transformed examples, the same as the
+    whole stream's first n; precomputed sources transform only those rows
+    (a grid of 4 does not resize the whole split), streamed ones stay streamed."""
+    import tensorflow as tf
+
+    from tfgan_suite.data.images import array_examples
+    rows = []
+
+    def transform(x):
+        if tf.executing_eagerly():
+            rows.append(int(x.shape[0]))
+        return (x * 2,)
+
+    arrays = (np.arange(30, dtype=np.int32).reshape(10, 3),)
+    examples = array_examples(arrays, transform, out_bytes=12, limit_bytes=limit_bytes)
+    head = [t.numpy() for t in examples.head(4)]
+    assert rows == ([4] if limit_bytes > 120 else [])  # streamed: traced, never eager
+    np.testing.assert_array_equal(head, arrays[0][:4] * 2)
+    whole = [t.numpy() for t in examples()]
+    np.testing.assert_array_equal(whole[:4], head)
+    assert len([t for t in examples.head(25)]) == 10
+    assert len([t for t in examples.head(0)]) == 0

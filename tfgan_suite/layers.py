@@ -714,7 +714,8 @@ class FusedInstanceNormalization(keras.layers.GroupNormalization):
     to trace, optimise and run, and 2-3x the time of the fused kernel (forward
     and backward, ``tests/test_layers.py``). Inference takes Keras' path, so
     exports (and TFLite's builtin ops) are unchanged; the variables are Keras'
-    own, so checkpoints load either way.
+    own, so the suite's checkpoints (``tf.train.Checkpoint``) load either way
+    (Keras' ``.weights.h5`` files key weights by class name and do not).
     """
 
     def __init__(self, epsilon=1e-5, **kwargs):

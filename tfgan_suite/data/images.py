@@ -80,19 +80,24 @@ class ArrayExamples:
 
     def __call__(self):
         if not self.precompute:
-            ds = tf.data.Dataset.from_tensor_slices(self.arrays)
-            return ds.map(lambda *t: _unwrap(self.transform(*t)),
-                          num_parallel_calls=tf.data.AUTOTUNE)
+            return self._streamed(self.arrays)
         if self._done is None:
             self._done = self._transformed(self.arrays)
         return tf.data.Dataset.from_tensor_slices(_unwrap(self._done))
 
     def head(self, n):
+        if not self.precompute:  # too large to hold: stream the first n as well
+            return self._streamed(tuple(a[:n] for a in self.arrays))
         if self._done is not None:
             rows = tuple(a[:n] for a in self._done)
         else:
-            rows = self._transformed(tuple(a[:n] for a in self.arrays))
+            rows = self._transformed(tuple(a[:max(1, n)] for a in self.arrays))
+            rows = tuple(r[:n] for r in rows)
         return tf.data.Dataset.from_tensor_slices(_unwrap(rows))
+
+    def _streamed(self, arrays):
+        ds = tf.data.Dataset.from_tensor_slices(arrays)
+        return ds.map(lambda *t: _unwrap(self.transform(*t)), num_parallel_calls=tf.data.AUTOTUNE)
 
     def _transformed(self, arrays):
         """``transform`` of every row of ``arrays``, ``chunk`` rows at a time (numpy)."""
