@@ -1,12 +1,16 @@
 """The baseline the throughput benchmarks compare with: the loop a tutorial writes."""
 
 
-def _adam_pair(generator, discriminator, lr, beta1, beta2=0.999, d_lr=None):
-    """Keras' Adam for G (rate ``lr``) and for D (``d_lr``, default ``lr``),
-    built on their variables."""
+def _adam_pair(generator, discriminator, lr, beta1, beta2=0.999, d_lr=None, kind="adam"):
+    """Keras' Adam (or RMSProp with ``kind="rmsprop"``) for G (rate ``lr``) and
+    for D (``d_lr``, default ``lr``), built on their variables."""
     import keras
-    g_opt = keras.optimizers.Adam(lr, beta_1=beta1, beta_2=beta2)
-    d_opt = keras.optimizers.Adam(lr if d_lr is None else d_lr, beta_1=beta1, beta_2=beta2)
+
+    def make(rate):
+        if kind == "rmsprop":
+            return keras.optimizers.RMSprop(rate)
+        return keras.optimizers.Adam(rate, beta_1=beta1, beta_2=beta2)
+    g_opt, d_opt = make(lr), make(lr if d_lr is None else d_lr)
     g_opt.build(generator.trainable_variables)
     d_opt.build(discriminator.trainable_variables)
     return g_opt, d_opt
@@ -43,18 +47,18 @@ def gan_objective(least_squares=False):
 
 def wasserstein_objective():
     """The WGAN critic and generator losses (clipping is the loop's ``after_d``)."""
-    import tensorflow as tf
-    return (lambda x, real_out, fake, fake_out: (tf.reduce_mean(fake_out)
-                                                 - tf.reduce_mean(real_out)),
-            lambda fake, fake_out: -tf.reduce_mean(fake_out))
+    from tfgan_suite import losses
+    return (lambda x, real_out, fake, fake_out: losses.wasserstein_critic_loss(
+                real_out, fake_out),
+            lambda fake, fake_out: losses.wasserstein_generator_loss(fake_out))
 
 
 def hinge_objective():
     """The hinge loss (hinge, sngan): max(0, 1 - D(x)) + max(0, 1 + D(G(z))), -D(G(z))."""
-    import tensorflow as tf
-    return (lambda x, real_out, fake, fake_out: (tf.reduce_mean(tf.nn.relu(1.0 - real_out))
-                                                 + tf.reduce_mean(tf.nn.relu(1.0 + fake_out))),
-            lambda fake, fake_out: -tf.reduce_mean(fake_out))
+    from tfgan_suite import losses
+    return (lambda x, real_out, fake, fake_out: losses.hinge_discriminator_loss(
+                real_out, fake_out),
+            lambda fake, fake_out: losses.hinge_generator_loss(fake_out))
 
 
 def clipper(network, c):
@@ -93,31 +97,21 @@ def dragan_objective(discriminator, weight, scale):
     return d_loss, g_gan
 
 
-def _energy(images, reconstruction, l1=False):
-    """Per-sample reconstruction energy: mean squared (or absolute) error."""
-    import tensorflow as tf
-    diff = images - reconstruction
-    return tf.reduce_mean(tf.abs(diff) if l1 else tf.square(diff), axis=[1, 2, 3])
-
-
 def ebgan_objective(margin, pt_weight):
     """EBGAN (Zhao et al. 2017): D is an autoencoder returning [reconstruction,
     code]; L_D = D(x) + max(0, m - D(G(z))), L_G = D(G(z)) + pt_weight * PT."""
     import tensorflow as tf
 
-    def pulling_away(codes):
-        unit = tf.math.l2_normalize(tf.reshape(codes, (tf.shape(codes)[0], -1)), axis=1)
-        n = tf.cast(tf.shape(unit)[0], tf.float32)
-        return ((tf.reduce_sum(tf.square(tf.matmul(unit, unit, transpose_b=True))) - n)
-                / (n * (n - 1.0)))
+    from tfgan_suite import losses
 
     def d_loss(x, real_out, fake, fake_out):
-        return (tf.reduce_mean(_energy(x, real_out[0]))
-                + tf.reduce_mean(tf.nn.relu(margin - _energy(fake, fake_out[0]))))
+        return (tf.reduce_mean(losses.reconstruction_energy(x, real_out[0]))
+                + tf.reduce_mean(tf.nn.relu(
+                    margin - losses.reconstruction_energy(fake, fake_out[0]))))
 
     def g_loss(fake, fake_out):
-        return (tf.reduce_mean(_energy(fake, fake_out[0]))
-                + pt_weight * pulling_away(fake_out[1]))
+        return (tf.reduce_mean(losses.reconstruction_energy(fake, fake_out[0]))
+                + pt_weight * losses.pulling_away_term(fake_out[1]))
     return d_loss, g_loss
 
 
@@ -134,14 +128,18 @@ class BeganObjective:
     def losses(self):
         import tensorflow as tf
 
+        from tfgan_suite.losses import reconstruction_energy
+
+        def energy(images, output):
+            return tf.reduce_mean(reconstruction_energy(images, output[0], "l1"))
+
         def d_loss(x, real_out, fake, fake_out):
-            l_real = tf.reduce_mean(_energy(x, real_out[0], l1=True))
-            l_fake = tf.reduce_mean(_energy(fake, fake_out[0], l1=True))
+            l_real, l_fake = energy(x, real_out), energy(fake, fake_out)
             self.balance = tf.stop_gradient(self.gamma * l_real - l_fake)
             return l_real - self.k * l_fake
 
         def g_loss(fake, fake_out):
-            return tf.reduce_mean(_energy(fake, fake_out[0], l1=True))
+            return energy(fake, fake_out)
         return d_loss, g_loss
 
     def after_d(self):
@@ -157,16 +155,9 @@ def plain_loop(generator, discriminator, latent_dim, batch, lr, beta1, xla,
     ``disc_steps`` D updates, each on its slice of the element's real images,
     then one G update with fresh noise; ``after_d`` runs after each D update
     (WGAN's clipping, BEGAN's k_t). ``optimizer``: adam (beta1) or rmsprop."""
-    import keras
     import tensorflow as tf
 
-    if optimizer == "rmsprop":
-        g_opt = keras.optimizers.RMSprop(lr)
-        d_opt = keras.optimizers.RMSprop(lr if d_lr is None else d_lr)
-        g_opt.build(generator.trainable_variables)
-        d_opt.build(discriminator.trainable_variables)
-    else:
-        g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1, d_lr=d_lr)
+    g_opt, d_opt = _adam_pair(generator, discriminator, lr, beta1, d_lr=d_lr, kind=optimizer)
     d_loss_fn, g_loss_fn = objective or gan_objective()
 
     @tf.function(jit_compile=xla)

@@ -145,20 +145,30 @@ def plain_step(twin, source, update, xla):
     return loss_family_loop(FLAGS.model, twin, hps, xla)
 
 
+def build(source, hp, mixed, update, xla=False):
+    """The suite's model for FLAGS.model, in mixed bfloat16 or float32."""
+    import tfgan_suite as tg
+    from tfgan_suite import distribute
+    with distribute.built_in("mixed_bfloat16" if mixed else "float32"):
+        return tg.build(FLAGS.model, data=source, seed=0, jit_compile=xla,
+                        **({} if FLAGS.model == "simgan" else dict(update=update)), **hp)
+
+
+def training_stream(model, source):
+    """The tf.data stream ``model`` trains on (its k batches per step, its fields)."""
+    return source.dataset(FLAGS.batch_size, disc_steps=type(model).batches_per_step(
+        model.hparams), seed=0, fields=model.batch_fields)
+
+
 def memory_worker(source, hp):
     """One path alone in this process; prints its peak RSS as JSON (and the time of
     its --steps steps, which includes fit's own set-up: not a speed measurement)."""
     import tensorflow as tf
 
-    import tfgan_suite as tg
-    from tfgan_suite import distribute
     path, mixed = FLAGS.worker.split(",")
     update = FLAGS.update[0]
-    with distribute.built_in("mixed_bfloat16" if mixed == "true" else "float32"):
-        model = tg.build(FLAGS.model, data=source, seed=0,
-                         **({} if FLAGS.model == "simgan" else dict(update=update)), **hp)
-    ds = source.dataset(FLAGS.batch_size, disc_steps=type(model).batches_per_step(
-        model.hparams), seed=0, fields=model.batch_fields)
+    model = build(source, hp, mixed == "true", update)
+    ds = training_stream(model, source)
     if path == "suite":
         model.fit(ds, steps_per_epoch=FLAGS.warmup, epochs=1, verbose=0, shuffle=False)
         start = time.perf_counter()
@@ -205,7 +215,7 @@ def main(argv):
     import keras
 
     import tfgan_suite as tg
-    from tfgan_suite import data, distribute
+    from tfgan_suite import data
 
     size = FLAGS.image_size or (32 if FLAGS.model in ("progan", "stylegan", "biggan")
                                 else None)
@@ -228,17 +238,13 @@ def main(argv):
     settings = [(x.lower() == "true", u, m.lower() == "true") for u in FLAGS.update
                 for x in FLAGS.xla for m in FLAGS.mixed_precision]
     for xla, update, mixed in settings:
-        with distribute.built_in("mixed_bfloat16" if mixed else "float32"):
-            suite = tg.build(FLAGS.model, data=source, seed=0, jit_compile=xla,
-                             **({} if FLAGS.model == "simgan" else dict(update=update)), **hp)
+        suite = build(source, hp, mixed, update, xla)
         twin = tg.build(FLAGS.model, data=source, seed=0, **hp)  # networks for the baseline
         twin.generator.set_weights(suite.generator.get_weights())
         twin.discriminator.set_weights(suite.discriminator.get_weights())
         if getattr(twin, "generator_ema", None) is not None:
             twin.generator_ema.set_weights(suite.generator_ema.get_weights())
-        hps = suite.hparams
-        ds = source.dataset(FLAGS.batch_size, disc_steps=type(suite).batches_per_step(hps),
-                            seed=0, fields=suite.batch_fields)
+        ds = training_stream(suite, source)
         step = plain_step(twin, source, update, xla)
         it = iter(ds)
 
