@@ -238,8 +238,6 @@ class DataSource:
         """Unshuffled, un-repeated batches of (a, b) in [-1, 1] at ``shape`` (the
         first ``num`` elements): inputs and targets for grids and evaluation."""
         ds = self._two_domain_dataset(1, False, False, 0, False, augment, num).unbatch()
-        if num is not None:
-            ds = ds.take(num)
         return ds.batch(batch_size)
 
     def domain(self, which):
