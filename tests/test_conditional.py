@@ -17,6 +17,7 @@ from tfgan_suite.data import synthetic
 from tfgan_suite.data.labels import balanced_subset
 from tfgan_suite.errors import ConfigError, DataError
 from tfgan_suite.metrics import scores
+from tfgan_suite.models.base import call_frozen
 from tfgan_suite.networks import conditional as cnets
 
 TINY = dict(g_filters=4, d_filters=4, latent_dim=4)
@@ -161,6 +162,35 @@ def test_infogan_q_shares_the_trunk_and_its_bound_rises_on_a_fixed_batch():
                         epochs=12, verbose=0).history
     bound = history["mi_categorical"]
     assert bound[-1] > bound[0] + 0.1 and bound[-1] <= math.log(3) + 1e-6
+
+
+def test_infogan_q_augment_reads_the_categorical_code_from_warped_fakes():
+    source = synthetic.source("image", (16, 16, 1), 16, 0)
+    common = dict(num_categories=3, num_continuous=1, q_hidden_units=8, q_augment="affine")
+    still = _build("infogan", source, q_augment_rotation=0.0, q_augment_scale=0.0,
+                   q_augment_shift=0.0, **common)
+    turned = _build("infogan", source, q_augment_rotation=90.0, **common)
+    for a, b in zip(still.discriminator.weights, turned.discriminator.weights):
+        np.testing.assert_array_equal(a, b)  # the same start: only the warp differs
+    images = tf.random.uniform((8, 16, 16, 1), -1, 1, seed=0)
+    fake = {"images": images, "categorical": tf.constant([0, 1, 2, 0, 1, 2, 0, 1])}
+    output = still.discriminator(images, training=False)
+    # Zero strength: the warp is the identity, so Q's view is D's own pass.
+    np.testing.assert_allclose(still.categorical_view(fake, output, frozen=True),
+                               call_frozen(still.discriminator, images)[1], atol=1e-5)
+    assert not np.allclose(turned.categorical_view(fake, output, frozen=True),
+                           call_frozen(turned.discriminator, images)[1], atol=1e-3)
+    # G's step reads Q through the warp without touching D (BatchNorm statistics
+    # included); D's step trains Q on the warped fakes.
+    batch = next(iter(source.dataset(8, shuffle=False, fields=turned.batch_fields)))
+    before = [v.numpy().copy() for v in turned.discriminator.weights]
+    turned.generator_step(turned.unpack(batch))
+    for v, b in zip(turned.discriminator.weights, before):
+        np.testing.assert_array_equal(v, b)
+    q_kernel = turned.discriminator.get_layer("q_categorical").kernel
+    start = q_kernel.numpy().copy()
+    turned.discriminator_step(turned.unpack(batch))
+    assert np.abs(q_kernel.numpy() - start).max() > 0
 
 
 # ----------------------------------------------------------------------- SGAN

@@ -317,6 +317,60 @@ def test_diff_augment_under_tf_function_is_differentiable():
     assert not np.allclose(y, y2)  # fresh parameters each call
 
 
+def _affine(x, angle=0.0, scale=1.0, shift=(0.0, 0.0), fill=-1.0):
+    n = len(x)
+    return augment.affine(tf.constant(x), tf.fill([n], float(angle)), tf.fill([n], float(scale)),
+                          tf.constant([shift] * n, tf.float32), fill).numpy()
+
+
+def test_affine_identity_turn_and_shifts_against_hand_values():
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 5, 5, 2)).astype("float32")
+    np.testing.assert_array_equal(_affine(x), x)
+    # A quarter turn counter-clockwise on screen is numpy's rot90 over (rows, cols).
+    np.testing.assert_allclose(_affine(x, angle=np.pi / 2), np.rot90(x, 1, axes=(1, 2)),
+                               atol=1e-5)
+    assert not np.allclose(_affine(x, angle=-np.pi / 2), np.rot90(x, 1, axes=(1, 2)), atol=0.1)
+    # Whole pixels: the same as DiffAugment's translate (zeros shifted in).
+    np.testing.assert_allclose(_affine(x, shift=(1.0, -2.0), fill=0.0),
+                               augment.translate(tf.constant(x), tf.constant([[1, -2]] * 2)),
+                               atol=1e-6)
+    # Half a pixel to the right: each pixel the mean of its neighbours, the
+    # first column half the fill.
+    y = _affine(x, shift=(0.0, 0.5), fill=-1.0)
+    np.testing.assert_allclose(y[:, :, 1:], (x[:, :, 1:] + x[:, :, :-1]) / 2, atol=1e-6)
+    np.testing.assert_allclose(y[:, :, 0], (x[:, :, 0] - 1) / 2, atol=1e-6)
+    # Scale 2 about the centre of a 5x5 image: the centre stays, (2, 3) comes
+    # from (2, 2.5), (0, 0) from (1, 1).
+    z = _affine(x, scale=2.0)
+    np.testing.assert_allclose(z[:, 2, 2], x[:, 2, 2], atol=1e-6)
+    np.testing.assert_allclose(z[:, 2, 3], (x[:, 2, 2] + x[:, 2, 3]) / 2, atol=1e-6)
+    np.testing.assert_allclose(z[:, 0, 0], x[:, 1, 1], atol=1e-6)
+
+
+def test_random_affine_is_differentiable_fresh_each_call_and_identity_at_zero_strength():
+    seed = keras.random.SeedGenerator(0)
+    x = tf.Variable(np.random.default_rng(1).uniform(-1, 1, (4, 8, 8, 1)).astype("float32"))
+
+    @tf.function
+    def warp(rotation, scale, shift):
+        with tf.GradientTape() as tape:
+            y = augment.random_affine(x, seed, rotation, scale, shift)
+            loss = tf.reduce_sum(y)
+        return y, tape.gradient(loss, x)
+
+    y, g = warp(15.0, 0.1, 0.1)
+    assert not np.allclose(y, x) and np.isfinite(g.numpy()).all()
+    # Bilinear weights of each output pixel sum to 1: the input gradient of the
+    # sum totals the number of output pixels that landed inside the image.
+    assert 0 < float(tf.reduce_sum(g)) <= 4 * 8 * 8 + 1e-3
+    assert not np.allclose(warp(15.0, 0.1, 0.1)[0], y)
+    y0, g0 = warp(0.0, 0.0, 0.0)
+    np.testing.assert_allclose(y0, x, atol=1e-6)
+    np.testing.assert_allclose(g0, np.ones(x.shape), atol=1e-6)
+    bf16 = augment.random_affine(tf.cast(x, tf.bfloat16), seed, 15.0, 0.1, 0.1)
+    assert bf16.dtype == tf.bfloat16
+
+
 # ------------------------------------------------------------------ norms
 def _norm_output(kind, x, rank=4):
     layer = networks.normalization(kind, rank=rank)

@@ -19,6 +19,10 @@ Each transform is a pure function of the image and its random parameters
 values; ``diff_augment`` draws the parameters -- per image, for the global
 batch and sliced per replica, from a ``keras.random.SeedGenerator`` -- and
 applies the policies in the paper's order (color, translation, cutout).
+
+``affine`` / ``random_affine`` are a differentiable bilinear warp by a rotation,
+a scale and a sub-pixel shift per image: small ones keep a digit's identity and
+change its style, which InfoGAN's ``--q_augment`` uses.
 """
 import keras
 import tensorflow as tf
@@ -78,6 +82,59 @@ def color(x, brightness, saturation, contrast):
     x = (x - mean) * s + mean
     mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
     return (x - mean) * c + mean
+
+
+def affine(x, angle, scale, shift, fill=-1.0):
+    """Warp image i about its centre: rotate by ``angle[i]`` (radians,
+    counter-clockwise on the displayed image), scale by ``scale[i]``, then shift
+    by ``shift[i] = (dy, dx)`` pixels, with bilinear sampling; ``fill`` where
+    the output maps outside the input. Differentiable in ``x``.
+
+    Output pixel p (row, col, about the centre c) samples the input at
+    c + R(angle)^-1 (p - c - shift) / scale, R the displayed-image rotation."""
+    dtype = x.dtype
+    x = tf.cast(x, tf.float32)
+    h, w = int(x.shape[1]), int(x.shape[2])
+    channels = x.shape[3]
+    n = tf.shape(x)[0]
+    angle = tf.reshape(tf.cast(angle, tf.float32), (-1, 1))
+    scale = tf.reshape(tf.cast(scale, tf.float32), (-1, 1))
+    shift = tf.cast(shift, tf.float32)
+    rows, cols = tf.meshgrid(tf.range(h, dtype=tf.float32) - (h - 1) / 2,
+                             tf.range(w, dtype=tf.float32) - (w - 1) / 2, indexing="ij")
+    dy = tf.reshape(rows, (1, -1)) - shift[:, :1]  # [N, H*W]
+    dx = tf.reshape(cols, (1, -1)) - shift[:, 1:]
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    # Rows grow downwards, so a counter-clockwise turn on screen is
+    # (dy, dx) -> (cos dy - sin dx, sin dy + cos dx); its inverse samples.
+    src_y = (cos * dy + sin * dx) / scale + (h - 1) / 2 + 1.0  # +1: the padding
+    src_x = (-sin * dy + cos * dx) / scale + (w - 1) / 2 + 1.0
+    padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], constant_values=fill)
+    flat = tf.reshape(padded, (n, (h + 2) * (w + 2), channels))
+    y0, x0 = tf.floor(src_y), tf.floor(src_x)
+    wy, wx = (src_y - y0)[..., None], (src_x - x0)[..., None]
+
+    def corner(yy, xx):
+        yy = tf.clip_by_value(tf.cast(yy, tf.int32), 0, h + 1)
+        xx = tf.clip_by_value(tf.cast(xx, tf.int32), 0, w + 1)
+        return tf.gather(flat, yy * (w + 2) + xx, axis=1, batch_dims=1)
+
+    top = corner(y0, x0) * (1 - wx) + corner(y0, x0 + 1) * wx
+    bottom = corner(y0 + 1, x0) * (1 - wx) + corner(y0 + 1, x0 + 1) * wx
+    out = top * (1 - wy) + bottom * wy
+    return tf.cast(tf.reshape(out, (n, h, w, channels)), dtype)
+
+
+def random_affine(x, seed, rotation, scale, shift, fill=-1.0):
+    """``affine`` with per-image parameters drawn from ``seed`` (for the global
+    batch, sliced per replica): angle U(-rotation, rotation) degrees, scale
+    U(1 - scale, 1 + scale), shift U(-shift, shift) x the side in each axis."""
+    n = tf.shape(x)[0]
+    h, w = int(x.shape[1]), int(x.shape[2])
+    angle = _uniform(seed, (n,), -1.0, 1.0) * (rotation * 3.141592653589793 / 180)
+    factor = 1.0 + _uniform(seed, (n,), -1.0, 1.0) * scale
+    offset = _uniform(seed, (n, 2), -1.0, 1.0) * tf.constant([[shift * h, shift * w]])
+    return affine(x, angle, factor, offset, fill)
 
 
 def _uniform(seed, shape, low, high):

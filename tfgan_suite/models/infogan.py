@@ -15,6 +15,15 @@ codes; lambda is 1 for the categorical code and smaller for the continuous ones
 whose differential entropy is on another scale, need a smaller lambda).
 Logged every step: ``mi_categorical`` = log K - cross-entropy (nats, at most
 log 10 = 2.30) and ``q_continuous_nll``.
+
+``--q_augment=affine`` (not in the paper) asks Q for the categorical code on
+each fake through a random small rotation, scale and shift
+(``augment.random_affine``), so the bound is on I(c; T(G(z, c))): a code value
+can only be told apart by what survives such a warp (what digit it is), not by
+slant, size or position. The idea is the identity-preserving transformations of
+Elastic-InfoGAN (Ojha et al. 2020), here as a plain augmented view, not their
+contrastive loss. The continuous codes (which may well learn slant) are still
+read from the unwarped fakes.
 """
 import math
 
@@ -22,10 +31,11 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from tfgan_suite import losses
+from tfgan_suite import augment, losses
 from tfgan_suite.hparams import HParam
 from tfgan_suite.layers import FusedBatchNormalization
 from tfgan_suite.models.coded import Code, CodedGAN
+from tfgan_suite.models.base import call_frozen
 from tfgan_suite.models.gan import GAN, sigmoid_logs
 from tfgan_suite.networks import conditional as cnets
 from tfgan_suite.registry import register
@@ -59,6 +69,15 @@ class InfoGAN(CodedGAN, GAN):
                lower=0.0),
         HParam("q_hidden_units", 128, "Units of Q's hidden layer.", "int", lower=1),
         HParam("q_batchnorm", True, "BatchNorm in Q's hidden layer.", "bool"),
+        HParam("q_augment", "none", "affine: Q reads the categorical code from each fake "
+               "through a random small rotation, scale and shift.", "enum",
+               choices=("none", "affine")),
+        HParam("q_augment_rotation", 15.0, "--q_augment: largest rotation, degrees.",
+               lower=0.0),
+        HParam("q_augment_scale", 0.1, "--q_augment: scale drawn from 1 +- this.", lower=0.0,
+               below=1.0),
+        HParam("q_augment_shift", 0.1, "--q_augment: largest shift, a fraction of the side.",
+               lower=0.0),
     )
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "mi_categorical",
                     "q_continuous_nll")
@@ -81,9 +100,25 @@ class InfoGAN(CodedGAN, GAN):
                    cnets.f32(continuous, "q_continuous_out")]
         return keras.Model(image, outputs, name="discriminator")
 
-    def information_loss(self, fake, fake_output):
+    def categorical_view(self, fake, fake_output, frozen):
+        """Q's categorical logits for the fakes: from D's pass on them, or with
+        --q_augment from a pass on a random warp of them (``frozen``: in G's
+        step, D's variables and statistics untouched)."""
+        hp = self.hparams
+        if hp["q_augment"] == "none":
+            return fake_output[1]
+        warped = augment.random_affine(fake["images"], self.seed_generator,
+                                       hp["q_augment_rotation"], hp["q_augment_scale"],
+                                       hp["q_augment_shift"])
+        inputs = self.discriminator_input(dict(fake, images=warped))
+        output = (call_frozen(self.discriminator, inputs) if frozen
+                  else self.discriminator(inputs, training=True))
+        return output[1]
+
+    def information_loss(self, fake, fake_output, frozen=False):
         """(lambda-weighted -L_I without the constant H(c), logs)."""
-        _, q_categorical, q_continuous = fake_output
+        q_continuous = fake_output[2]
+        q_categorical = self.categorical_view(fake, fake_output, frozen)
         cross_entropy = losses.class_cross_entropy(fake["categorical"], q_categorical)
         loss = self.hparams["info_weight"] * cross_entropy
         nll = tf.constant(0.0)
@@ -102,5 +137,5 @@ class InfoGAN(CodedGAN, GAN):
 
     def generator_loss(self, real, fake, fake_output):
         gan = losses.GENERATOR_LOSSES[self.hparams["generator_loss"]](fake_output[0])
-        info, logs = self.information_loss(fake, fake_output)
+        info, logs = self.information_loss(fake, fake_output, frozen=True)
         return gan + info, logs
