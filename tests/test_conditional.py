@@ -325,14 +325,17 @@ def test_sgan_classifier_average_follows_its_schedule_and_is_the_classifier(tmp_
 
 
 # ---------------------------------------------------------------- distribution
-@pytest.mark.parametrize("name", ["cgan", "acgan", "infogan", "sgan"])
-def test_two_replicas_step_equals_one_device_step(name):
+@pytest.mark.parametrize("name, extra", [("cgan", {}), ("acgan", {}), ("infogan", {}),
+                                         ("infogan", {"q_augment": "affine"}), ("sgan", {})],
+                         ids=["cgan", "acgan", "infogan", "infogan_q_augment", "sgan"])
+def test_two_replicas_step_equals_one_device_step(name, extra):
     """One step on 2 mirrored logical CPUs moves every weight as one device
-    does: labels and codes are drawn for the global batch and sliced."""
+    does: labels, codes (and InfoGAN's warps) are drawn for the global batch
+    and sliced."""
     source = _source(num=16)
     kwargs = dict(architecture="mlp", g_hidden_units=(8,), d_hidden_units=(8,),
                   g_norm="none", optimizer="sgd", beta1=0.0, g_learning_rate=0.05,
-                  d_learning_rate=0.05)
+                  d_learning_rate=0.05, **extra)
     if name == "infogan":  # BatchNorm statistics are per replica
         kwargs.update(q_hidden_units=4, q_batchnorm=False)
     nets = ("generator", "discriminator")
