@@ -24,6 +24,8 @@ applies the policies in the paper's order (color, translation, cutout).
 a scale and a sub-pixel shift per image: small ones keep a digit's identity and
 change its style, which InfoGAN's ``--q_augment`` uses.
 """
+import math
+
 import keras
 import tensorflow as tf
 
@@ -131,7 +133,7 @@ def random_affine(x, seed, rotation, scale, shift, fill=-1.0):
     U(1 - scale, 1 + scale), shift U(-shift, shift) x the side in each axis."""
     n = tf.shape(x)[0]
     h, w = int(x.shape[1]), int(x.shape[2])
-    angle = _uniform(seed, (n,), -1.0, 1.0) * (rotation * 3.141592653589793 / 180)
+    angle = _uniform(seed, (n,), -1.0, 1.0) * (rotation * math.pi / 180)
     factor = 1.0 + _uniform(seed, (n,), -1.0, 1.0) * scale
     offset = _uniform(seed, (n, 2), -1.0, 1.0) * tf.constant([[shift * h, shift * w]])
     return affine(x, angle, factor, offset, fill)
